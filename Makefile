@@ -1,0 +1,37 @@
+# 两条命令即可完成全部安装 / the whole set-up: `make demo`, `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DQ     := $(VENV)/bin/dq
+DEMO   := demo_out
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint lab lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m toolkit.demo --out $(DEMO)
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check toolkit tests expectations benchmarks
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check toolkit tests expectations benchmarks
+	$(VENV)/bin/ruff format --check toolkit tests expectations benchmarks
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+# re-resolve the lock after changing pyproject.toml (needs uv: pip install uv)
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu -o requirements.lock
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -1,0 +1,243 @@
+"""Domain packs: a folder of data under ``expectations/<domain>/`` (see its ``domain.yaml``).
+
+The toolkit knows nothing about real-estate registration itself; everything domain-specific (tables,
+fields, code lists, suites, views, scoring, messages) is read from the pack.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from toolkit.errors import ConfigError
+
+#: Where the shipped domain packs live (``expectations/`` at the top of the repository). Can be moved
+#: with the environment variable ``DQ_EXPECTATIONS``.
+EXPECTATIONS_DIR = Path(os.environ.get("DQ_EXPECTATIONS", Path(__file__).resolve().parent.parent / "expectations"))
+
+SEVERITIES = ("critical", "warning")
+DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency", "timeliness", "coverage", "closed_loop")
+META_KEYS = ("rule_id", "table", "field", "dimension", "severity", "applies_to", "message_zh", "fix_zh",
+             "standard", "requires")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of a suite, seen as a rule: its id, where it runs, and what it tells the user."""
+
+    rule_id: str
+    suite: str
+    target: str  # table code or view name the suite validates
+    target_kind: str  # "table" | "view"
+    type: str  # Great Expectations expectation type
+    kwargs: dict[str, Any]
+    meta: dict[str, Any]
+
+    @property
+    def table(self) -> str:
+        return self.meta["table"]
+
+    @property
+    def field(self) -> str:
+        return self.meta["field"]
+
+    @property
+    def dimension(self) -> str:
+        return self.meta["dimension"]
+
+    @property
+    def severity(self) -> str:
+        return self.meta["severity"]
+
+    @property
+    def tolerance(self) -> float:
+        return float(self.meta.get("tolerance", 0.0))
+
+    @property
+    def applies_to(self) -> list[str]:
+        return list(self.meta["applies_to"])
+
+    @property
+    def requires(self) -> list[str]:
+        return list(self.meta.get("requires") or [self.table])
+
+    @property
+    def row_condition(self) -> str | None:
+        cond = self.kwargs.get("row_condition")
+        if isinstance(cond, dict):  # GX serialises pass-through filters as a dict
+            cond = cond.get("pass_through_filter")
+        return cond or None
+
+    def expectation_config(self) -> dict[str, Any]:
+        """The Great Expectations configuration (type, kwargs, meta, severity) of this rule."""
+        kwargs = dict(self.kwargs)
+        if self.tolerance > 0:
+            kwargs["mostly"] = round(1.0 - self.tolerance, 10)
+        return {"type": self.type, "kwargs": kwargs, "meta": dict(self.meta), "severity": self.severity}
+
+
+@dataclass
+class Domain:
+    name: str
+    path: Path
+    config: dict[str, Any]
+    dictionary: dict[str, Any]
+    suites: dict[str, dict[str, Any]]  # suite name -> GX suite JSON
+    overlay: dict[str, Any] | None = None
+    views_sql: dict[str, str] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ tables and fields
+    @property
+    def tables(self) -> dict[str, dict[str, Any]]:
+        return self.dictionary["tables"]
+
+    @property
+    def code_lists(self) -> dict[str, dict[str, str]]:
+        return self.dictionary.get("code_lists", {})
+
+    def table_by_short(self, short: str) -> str:
+        for code, t in self.tables.items():
+            if t.get("short") == short:
+                return code
+        raise KeyError(short)
+
+    def required_columns(self) -> dict[str, list[str]]:
+        """Columns every file of a table must have as headers (all fields of the dictionary)."""
+        return {code: [f for f, spec in t["fields"].items() if spec.get("header", True)]
+                for code, t in self.tables.items()}
+
+    def pii_fields(self) -> dict[str, str]:
+        """Field code -> personal-data class (name | id_no | phone), over all tables."""
+        out: dict[str, str] = {}
+        for t in self.tables.values():
+            for f, spec in t["fields"].items():
+                if spec.get("pii"):
+                    out[f] = spec["pii"]
+        return out
+
+    def field_label(self, table: str, field_code: str) -> str:
+        try:
+            return self.tables[table]["fields"][field_code]["label_zh"]
+        except KeyError:
+            return field_code
+
+    def table_label(self, table: str) -> str:
+        return self.tables.get(table, {}).get("label_zh", table)
+
+    def mode_tables(self, mode: str) -> list[str]:
+        modes = self.config.get("modes", {})
+        if mode not in modes:
+            raise ConfigError(f"领域 {self.name} 没有检查模式 {mode}。", f"domain {self.name} has no mode {mode}.",
+                              fix_zh=f"可选：{', '.join(modes)}", fix_en=f"choose one of {', '.join(modes)}")
+        return list(modes[mode]["tables"])
+
+    @property
+    def views(self) -> dict[str, dict[str, Any]]:
+        return self.config.get("views", {})
+
+    # ------------------------------------------------------------------ rules
+    @cached_property
+    def rules(self) -> list[Rule]:
+        out: list[Rule] = []
+        for sname, suite in self.suites.items():
+            smeta = suite.get("meta", {})
+            for exp in suite.get("expectations", []):
+                meta = exp.get("meta", {})
+                out.append(Rule(rule_id=meta["rule_id"], suite=sname, target=smeta["target"],
+                                target_kind=smeta.get("target_kind", "table"), type=exp["type"],
+                                kwargs=dict(exp.get("kwargs", {})), meta=dict(meta)))
+        return out
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.rule_id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError("找不到配置文件。", "configuration file not found.", path=path) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"配置文件不是有效的 YAML：{exc}", f"not valid YAML: {exc}", path=path) from exc
+
+
+def _check_suite(path: Path, suite: dict[str, Any], dictionary: dict[str, Any]) -> None:
+    if "meta" not in suite or "target" not in suite["meta"]:
+        raise ConfigError("规则集缺少 meta.target（要检查的表或视图）。", "suite lacks meta.target.", path=path)
+    for i, exp in enumerate(suite.get("expectations", [])):
+        meta = exp.get("meta") or {}
+        missing = [k for k in META_KEYS if k not in meta]
+        if missing:
+            raise ConfigError(f"第 {i + 1} 条规则的 meta 缺少：{', '.join(missing)}。",
+                              f"expectation #{i + 1} lacks meta keys: {', '.join(missing)}.", path=path,
+                              fix_zh="每条规则都要写明 rule_id、维度、严重程度、适用模式、提示语和整改办法。")
+        if meta["severity"] not in SEVERITIES:
+            raise ConfigError(f"规则 {meta['rule_id']} 的严重程度 {meta['severity']} 无效。",
+                              f"rule {meta['rule_id']}: severity must be one of {SEVERITIES}.", path=path)
+        if meta["dimension"] not in DIMENSIONS:
+            raise ConfigError(f"规则 {meta['rule_id']} 的维度 {meta['dimension']} 无效。",
+                              f"rule {meta['rule_id']}: dimension must be one of {DIMENSIONS}.", path=path)
+        if meta["table"] not in dictionary["tables"]:
+            raise ConfigError(f"规则 {meta['rule_id']} 指向未知的表 {meta['table']}。",
+                              f"rule {meta['rule_id']}: unknown table {meta['table']}.", path=path)
+
+
+def domain_path(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.is_dir() and (p / "domain.yaml").exists():
+        return p
+    p = EXPECTATIONS_DIR / str(name_or_path)
+    if not (p / "domain.yaml").exists():
+        known = sorted(d.name for d in EXPECTATIONS_DIR.iterdir() if (d / "domain.yaml").exists()) \
+            if EXPECTATIONS_DIR.is_dir() else []
+        raise ConfigError(f"找不到领域包 {name_or_path}。", f"unknown domain {name_or_path}.", path=p,
+                          fix_zh=f"可用的领域：{', '.join(known) or '无'}",
+                          fix_en=f"known domains: {', '.join(known) or 'none'}")
+    return p
+
+
+def load_domain(name_or_path: str | Path = "bdc", overlay: str | Path | None = None) -> Domain:
+    """Read a domain pack (and optionally apply a locality's overlay, see :mod:`toolkit.overlay`)."""
+    path = domain_path(name_or_path)
+    config = _read_yaml(path / "domain.yaml")
+    dictionary = _read_yaml(path / "dictionary.yaml")
+    suites: dict[str, dict[str, Any]] = {}
+    for sp in sorted((path / "suites").glob("*.json")):
+        try:
+            suite = json.loads(sp.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"规则集不是有效的 JSON：{exc}", f"suite is not valid JSON: {exc}", path=sp) from exc
+        _check_suite(sp, suite, dictionary)
+        suites[suite["name"]] = suite
+    views_sql = {}
+    for name in config.get("views", {}):
+        vp = path / "views" / f"{name}.sql"
+        if not vp.exists():
+            raise ConfigError(f"视图 {name} 缺少 SQL 文件。", f"view {name} has no SQL file.", path=vp)
+        views_sql[name] = vp.read_text(encoding="utf-8")
+    domain = Domain(name=config.get("name", path.name), path=path, config=config, dictionary=dictionary,
+                    suites=suites, views_sql=views_sql)
+    ids = [r.rule_id for r in domain.rules]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise ConfigError(f"规则编号重复：{', '.join(dup)}", f"duplicate rule ids: {', '.join(dup)}", path=path)
+    if overlay is not None:
+        from toolkit.overlay import apply_overlay
+
+        domain = apply_overlay(domain, overlay)
+    return domain
+
+
+def copy_domain(domain: Domain, suites: dict[str, dict[str, Any]], overlay: dict[str, Any] | None) -> Domain:
+    return Domain(name=domain.name, path=domain.path, config=domain.config, dictionary=domain.dictionary,
+                  suites=copy.deepcopy(suites), overlay=overlay, views_sql=domain.views_sql)
