@@ -1,0 +1,69 @@
+"""Prepared views: the domain's SQL (``expectations/<domain>/views/*.sql``) run on DuckDB over a batch.
+
+Cross-table and timeliness rules are validated by Great Expectations on these views, so every rule lives
+in a suite. All columns are text (``VARCHAR``); an absent table that a view only joins is read as empty.
+SQL helpers available to views: ``dq_ts(x)`` (strict ``YYYY-MM-DD[ HH:MM:SS]`` → TIMESTAMP or NULL),
+``dq_date(x)`` (strict ``YYYY-MM-DD`` → DATE or NULL), ``dq_dec(x)`` (plain decimal text → DECIMAL or
+NULL) and the variable ``getvariable('as_of')``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from toolkit.domain import Domain
+from toolkit.loading import ROW_COLUMN, Batch
+
+MACROS = r"""
+CREATE OR REPLACE MACRO dq_ts(x) AS CASE
+    WHEN regexp_full_match(x, '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}')
+        THEN try_strptime(x, '%Y-%m-%d %H:%M:%S')
+    WHEN regexp_full_match(x, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN try_strptime(x, '%Y-%m-%d') END;
+CREATE OR REPLACE MACRO dq_date(x) AS CASE
+    WHEN regexp_full_match(x, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN CAST(try_strptime(x, '%Y-%m-%d') AS DATE) END;
+CREATE OR REPLACE MACRO dq_dec(x) AS CASE
+    WHEN regexp_full_match(x, '-?[0-9]+(\.[0-9]+)?') THEN TRY_CAST(x AS DECIMAL(38, 10)) END;
+"""
+
+
+def _as_text_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Object dtype, ``str`` or ``None`` only — the form the loader produces."""
+    out = df.astype(object)
+    return out.where(out.notna(), None)
+
+
+def connect(domain: Domain, batch: Batch, as_of: dt.datetime | None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute(MACROS)
+    con.execute("SET VARIABLE as_of = CAST(? AS TIMESTAMP)", [as_of])
+    for code, spec in domain.tables.items():
+        cols = [*spec["fields"], ROW_COLUMN]
+        if code in batch.tables:
+            frame = batch.tables[code].frame
+            con.register("_src", frame)
+            select = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' if c in frame.columns
+                               else f'CAST(NULL AS VARCHAR) AS "{c}"' for c in cols)
+            con.execute(f'CREATE TABLE "{code}" AS SELECT {select} FROM _src')
+            con.unregister("_src")
+        else:
+            con.execute(f'CREATE TABLE "{code}" ({", ".join(f""""{c}" VARCHAR""" for c in cols)})')
+    return con
+
+
+def build_views(domain: Domain, batch: Batch, as_of: dt.datetime | None) -> dict[str, pd.DataFrame]:
+    """Each view whose base tables are present, as a text frame ordered by ``_ROW``."""
+    con = connect(domain, batch, as_of)
+    out: dict[str, pd.DataFrame] = {}
+    try:
+        for name, spec in domain.views.items():
+            if not all(t in batch.tables for t in spec.get("tables", [])):
+                continue
+            sql = domain.views_sql[name]
+            df = con.execute(f"SELECT * FROM ({sql}) ORDER BY CAST({ROW_COLUMN} AS BIGINT)").df()
+            out[name] = _as_text_frame(df).reset_index(drop=True)
+    finally:
+        con.close()
+    return out
