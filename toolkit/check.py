@@ -84,19 +84,9 @@ def latest_timestamp(domain: Domain, batch: Batch) -> dt.datetime | None:
 
 
 def _rule_rows(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
-    """The rows a rule applies to, as Great Expectations selects them."""
-    sub = frame.query(rule.row_condition) if rule.row_condition else frame
-    ignore = rule.kwargs.get("ignore_row_if")
-    if "column_A" in rule.kwargs:
-        a, b = sub[rule.kwargs["column_A"]].isna(), sub[rule.kwargs["column_B"]].isna()
-        ignore = ignore or ("either_value_is_missing" if rule.type.startswith("expect_column_pair_values_to_be_in")
-                            or "working" in rule.type or "share_prefix" in rule.type
-                            else "both_values_are_missing")
-        if ignore == "either_value_is_missing":
-            sub = sub[~(a | b)]
-        elif ignore == "both_values_are_missing":
-            sub = sub[~(a & b)]
-    return sub
+    """The rows a rule applies to, as Great Expectations counts them: its row condition only. (For
+    column-pair rules GX's ``element_count`` includes rows that ``ignore_row_if`` skips.)"""
+    return frame.query(rule.row_condition) if rule.row_condition else frame
 
 
 def _district_counts(domain: Domain, frames: dict[str, pd.DataFrame], results: dict[str, RuleResult],
