@@ -32,24 +32,44 @@ def main() -> None:
     a = p.parse_args()
     work = a.work or Path(tempfile.mkdtemp(prefix="dq-bench-"))
     dq = str(Path(sys.executable).with_name("dq"))
-    wall, _, _ = run([dq, "sample", "--out", str(work / "s"), "--stock-rows", str(a.stock_rows),
-                      "--days", str(a.days)])
+    wall, _, _ = run(
+        [dq, "sample", "--out", str(work / "s"), "--stock-rows", str(a.stock_rows), "--days", str(a.days)]
+    )
     print(f"sample: {wall:.1f} s")
     day = sorted((work / "s" / "incremental").iterdir())[-1]
     print(f"{'batch':<28}{'rows':>10}{'wall s':>10}{'rows/s':>10}{'peak MiB':>10}{'exit':>6}")
     for mode, batch in (("stock", work / "s" / "stock"), ("incremental", day)):
         out = work / f"out_{mode}"
         # peak RSS of children is a running maximum: measure each in a fresh interpreter
-        code = ("import resource,subprocess,sys,json;"
-                "r=subprocess.run(sys.argv[1:]).returncode;"
-                "print(json.dumps([r, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024]))")
+        code = (
+            "import resource,subprocess,sys,json;"
+            "r=subprocess.run(sys.argv[1:]).returncode;"
+            "print(json.dumps([r, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024]))"
+        )
         t0 = time.perf_counter()
-        res = subprocess.run([sys.executable, "-c", code, dq, "check", "--mode", mode, "--input", str(batch),
-                              "--out", str(out)], capture_output=True, text=True)
+        res = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code,
+                dq,
+                "check",
+                "--mode",
+                mode,
+                "--input",
+                str(batch),
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - t0
         rc, peak = json.loads(res.stdout.strip().splitlines()[-1])
         rows = json.loads((out / "summary.json").read_text(encoding="utf-8"))["rows_read"]
-        print(f"{mode + ' ' + batch.name:<28}{rows:>10,}{wall:>10.1f}{rows / wall:>10,.0f}{peak:>10.0f}{rc:>6}")
+        print(
+            f"{mode + ' ' + batch.name:<28}{rows:>10,}{wall:>10.1f}{rows / wall:>10,.0f}{peak:>10.0f}{rc:>6}"
+        )
 
 
 if __name__ == "__main__":

@@ -42,13 +42,19 @@ def test_failing_rows_equal_truth_row_by_row(checked, truth):
         got = Counter((rid, str(row)) for rid, res in result.results.items() for row in res.unexpected_rows)
         t = truth[truth.batch == name]
         expected = Counter(zip(t.rule_id, t.row, strict=True))
-        assert got == expected, (name, sorted((got - expected).items())[:10], sorted((expected - got).items())[:10])
+        assert got == expected, (
+            name,
+            sorted((got - expected).items())[:10],
+            sorted((expected - got).items())[:10],
+        )
 
 
 def test_counts_csv_equals_truth_district_by_district(checked, truth):
     for name, result in checked.items():
         counts = result.counts[result.counts.evaluated]
-        got = {(q, r): n for q, r, n in zip(counts.QXDM, counts.rule_id, counts.unexpected_count, strict=True)}
+        got = {
+            (q, r): n for q, r, n in zip(counts.QXDM, counts.rule_id, counts.unexpected_count, strict=True)
+        }
         t = truth[truth.batch == name]
         expected = t.groupby(["QXDM", "rule_id"]).size().to_dict()
         for key, n in got.items():
@@ -59,9 +65,30 @@ def test_counts_csv_equals_truth_district_by_district(checked, truth):
 
 def test_truth_covers_every_kind_of_check(truth):
     kinds = {rid.rsplit(".", 1)[1] for rid in truth.rule_id}
-    needed = {"required", "unique", "format", "qxdm_prefix", "code", "clean_text", "range", "datetime",
-              "after_slsj", "time_limit", "citizen_id", "credit_code", "exists", "sum_100", "present",
-              "submitted", "within_24h", "success", "matches", "integer", "date", "after_start"}
+    needed = {
+        "required",
+        "unique",
+        "format",
+        "qxdm_prefix",
+        "code",
+        "clean_text",
+        "range",
+        "datetime",
+        "after_slsj",
+        "time_limit",
+        "citizen_id",
+        "credit_code",
+        "exists",
+        "sum_100",
+        "present",
+        "submitted",
+        "within_24h",
+        "success",
+        "matches",
+        "integer",
+        "date",
+        "after_start",
+    }
     assert needed <= kinds, needed - kinds
 
 

@@ -35,6 +35,7 @@ USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 # Citizen ID (公民身份号码)
 # --------------------------------------------------------------------------------------------------
 
+
 def ric_oracle(value: str, today: datetime.date = TODAY) -> bool:
     """Expected is_citizen_id, built from stdnum's parts plus our documented date range."""
     if len(value) != 18 or any(c not in DIGITS for c in value[:17]) or value[17] not in DIGITS + "X":
@@ -171,7 +172,7 @@ def test_one_mutation_breaks_a_valid_ric(body: str, position: int, replacement: 
     assert v.is_citizen_id(number, today=TODAY) is ric_oracle(number)
     if replacement == number[position] or (replacement == "X" and position < 17):
         return
-    mutated = number[:position] + replacement + number[position + 1:]
+    mutated = number[:position] + replacement + number[position + 1 :]
     # MOD 11-2 detects every single substitution, in stdnum as in ours.
     assert ric.calc_check_digit(mutated) != mutated[-1]
     assert not v.is_citizen_id(mutated, today=TODAY)
@@ -187,8 +188,13 @@ def test_citizen_id_check_digit_rejects_bad_prefix() -> None:
 # Unified social credit code (统一社会信用代码)
 # --------------------------------------------------------------------------------------------------
 
+
 def uscc_oracle(value: str) -> bool:
-    return len(value) == 18 and all(c in USCC_CHARSET for c in value) and uscc.calc_check_digit(value) == value[-1]
+    return (
+        len(value) == 18
+        and all(c in USCC_CHARSET for c in value)
+        and uscc.calc_check_digit(value) == value[-1]
+    )
 
 
 def test_known_valid_credit_code() -> None:
@@ -239,8 +245,11 @@ def test_uscc_outside_charset_is_invalid(value: str) -> None:
         assert not v.is_credit_code(value)
 
 
-@given(st.text(alphabet=USCC_CHARSET, min_size=17, max_size=17), st.integers(0, 17),
-       st.sampled_from(USCC_CHARSET))
+@given(
+    st.text(alphabet=USCC_CHARSET, min_size=17, max_size=17),
+    st.integers(0, 17),
+    st.sampled_from(USCC_CHARSET),
+)
 @example("00000000000000000", 17, "1")
 def test_one_mutation_breaks_a_valid_uscc(body: str, position: int, replacement: str) -> None:
     code = body + v.credit_code_check_char(body)
@@ -248,7 +257,7 @@ def test_one_mutation_breaks_a_valid_uscc(body: str, position: int, replacement:
     assert v.is_credit_code(code)
     if replacement == code[position]:
         return
-    mutated = code[:position] + replacement + code[position + 1:]
+    mutated = code[:position] + replacement + code[position + 1 :]
     assert uscc.calc_check_digit(mutated) != mutated[-1]
     assert not v.is_credit_code(mutated)
 
@@ -271,7 +280,9 @@ VALID_UNITS = [
 ]
 
 
-@pytest.mark.parametrize("value", [*VALID_UNITS, "320684108205ZW00160Q00000001", "320684108205GN99999F99999999"])
+@pytest.mark.parametrize(
+    "value", [*VALID_UNITS, "320684108205ZW00160Q00000001", "320684108205GN99999F99999999"]
+)
 def test_valid_unit_numbers(value: str) -> None:
     assert v.unit_number_problem(value) is None
     assert v.is_unit_number(value)
@@ -307,13 +318,14 @@ def test_invalid_unit_numbers(value: str, fragment: str) -> None:
 
 @given(st.sampled_from(VALID_UNITS), st.integers(0, 27), st.characters())
 def test_unit_number_single_change_never_raises(value: str, position: int, ch: str) -> None:
-    mutated = value[:position] + ch + value[position + 1:]
+    mutated = value[:position] + ch + value[position + 1 :]
     assert v.is_unit_number(mutated) is (v.unit_number_problem(mutated) is None)
 
 
 # --------------------------------------------------------------------------------------------------
 # Clean text
 # --------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("value", "clean"),
@@ -359,6 +371,7 @@ def test_letters_digits_punctuation_are_clean(value: str) -> None:
 # --------------------------------------------------------------------------------------------------
 # Dates and times
 # --------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("value", "expected"),
@@ -413,8 +426,10 @@ def test_parse_date(value: str, expected: datetime.date | None) -> None:
 @given(st.datetimes(datetime.datetime(1, 1, 1), datetime.datetime(9999, 12, 31, 23, 59, 59)))
 def test_datetime_round_trip(moment: datetime.datetime) -> None:
     moment = moment.replace(microsecond=0)
-    text = (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
-            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
+    text = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
     assert v.parse_datetime(text) == moment
     assert v.parse_date(text[:10]) == moment.date()
     assert v.parse_datetime(text[:10]) == datetime.datetime.combine(moment.date(), datetime.time())
@@ -423,6 +438,7 @@ def test_datetime_round_trip(moment: datetime.datetime) -> None:
 # --------------------------------------------------------------------------------------------------
 # Decimals and integers
 # --------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("value", "expected"),
@@ -485,8 +501,9 @@ def test_decimal_round_trip(number: Decimal) -> None:
         ("1e2", 0, 1000, False, False, False),
     ],
 )
-def test_is_decimal_between(value: str, low: object, high: object, strict_min: bool, strict_max: bool,
-                            expected: bool) -> None:
+def test_is_decimal_between(
+    value: str, low: object, high: object, strict_min: bool, strict_max: bool, expected: bool
+) -> None:
     assert v.is_decimal_between(value, low, high, strict_min=strict_min, strict_max=strict_max) is expected
 
 
@@ -524,9 +541,16 @@ def test_is_int_at_least(value: str, minimum: int, expected: bool) -> None:
 # Nothing raises on any text
 # --------------------------------------------------------------------------------------------------
 
+
 def check_never_raises(value: str) -> None:
-    for check in (v.is_citizen_id, v.is_credit_code, v.is_unit_number, v.is_clean_text, v.is_datetime,
-                  v.is_date):
+    for check in (
+        v.is_citizen_id,
+        v.is_credit_code,
+        v.is_unit_number,
+        v.is_clean_text,
+        v.is_datetime,
+        v.is_date,
+    ):
         assert isinstance(check(value), bool)
     assert v.unit_number_problem(value) is None or isinstance(v.unit_number_problem(value), str)
     assert v.parse_datetime(value) is None or isinstance(v.parse_datetime(value), datetime.datetime)

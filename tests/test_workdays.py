@@ -133,7 +133,10 @@ def test_fallback_warns_per_year_and_per_instance() -> None:
         first.is_workday(D(2031, 6, 1))
         WorkdayCalendar().is_workday(D(2031, 1, 1))
     assert [("2031" in str(w.message), "2032" in str(w.message)) for w in record] == [
-        (True, False), (False, True), (True, False)]
+        (True, False),
+        (False, True),
+        (True, False),
+    ]
 
 
 def test_covered_years_do_not_warn(cal: WorkdayCalendar) -> None:
@@ -175,6 +178,7 @@ def test_conflicting_overrides() -> None:
 # Holiday file
 # --------------------------------------------------------------------------------------------------
 
+
 def write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
     path = tmp_path / "holidays.csv"
     path.write_text(text, encoding=encoding)
@@ -182,15 +186,18 @@ def write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def test_holiday_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "date,type\n"
-                           "2031-10-01,holiday\n"
-                           "2031-10-02,休\n"
-                           "\n"
-                           "2031-10-03, 假日 \n"
-                           "2031-09-27,workday\n"
-                           "2031-10-11,班\n"
-                           "2031-10-12,调休上班\n"
-                           "2024-10-08,HOLIDAY\n")
+    path = write(
+        tmp_path,
+        "date,type\n"
+        "2031-10-01,holiday\n"
+        "2031-10-02,休\n"
+        "\n"
+        "2031-10-03, 假日 \n"
+        "2031-09-27,workday\n"
+        "2031-10-11,班\n"
+        "2031-10-12,调休上班\n"
+        "2024-10-08,HOLIDAY\n",
+    )
     cal = from_holiday_file(path)
     assert not cal.is_workday(D(2024, 10, 8))  # overrides the built-in data
     assert cal.is_workday(D(2024, 10, 9))

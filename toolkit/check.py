@@ -52,8 +52,9 @@ class CheckResult:
 
     @property
     def critical_failures(self) -> list[str]:
-        return sorted(rid for rid, r in self.results.items()
-                      if r.rule.severity == "critical" and not r.success)
+        return sorted(
+            rid for rid, r in self.results.items() if r.rule.severity == "critical" and not r.success
+        )
 
     @property
     def errored(self) -> list[str]:
@@ -89,17 +90,30 @@ def _rule_rows(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     return frame.query(rule.row_condition) if rule.row_condition else frame
 
 
-def _district_counts(domain: Domain, frames: dict[str, pd.DataFrame], results: dict[str, RuleResult],
-                     rules: list[Rule], not_evaluated: dict[str, str], districts: list[str]) -> pd.DataFrame:
+def _district_counts(
+    domain: Domain,
+    frames: dict[str, pd.DataFrame],
+    results: dict[str, RuleResult],
+    rules: list[Rule],
+    not_evaluated: dict[str, str],
+    districts: list[str],
+) -> pd.DataFrame:
     dcol = domain.config.get("district_column", "QXDM")
     records = []
     for rule in rules:
-        base = dict(rule_id=rule.rule_id, table=rule.table, field=rule.field, dimension=rule.dimension,
-                    severity=rule.severity)
+        base = dict(
+            rule_id=rule.rule_id,
+            table=rule.table,
+            field=rule.field,
+            dimension=rule.dimension,
+            severity=rule.severity,
+        )
         res = results.get(rule.rule_id)
         if res is None or res.error:
             for d in districts:
-                records.append({dcol: d, **base, "element_count": 0, "unexpected_count": 0, "evaluated": False})
+                records.append(
+                    {dcol: d, **base, "element_count": 0, "unexpected_count": 0, "evaluated": False}
+                )
             continue
         frame = frames[rule.target]
         applies = _rule_rows(frame, rule)
@@ -107,23 +121,42 @@ def _district_counts(domain: Domain, frames: dict[str, pd.DataFrame], results: d
         if int(elem.sum()) != res.element_count:
             raise InternalCountError(
                 f"规则 {rule.rule_id} 按区县拆分的适用行数 {int(elem.sum())} 与 GX 的 {res.element_count} 不一致。",
-                f"rule {rule.rule_id}: district split {int(elem.sum())} != GX element_count {res.element_count}.")
+                f"rule {rule.rule_id}: district split {int(elem.sum())} != GX element_count {res.element_count}.",
+            )
         row_district = frame.set_index(ROW_COLUMN)[dcol].fillna(NO_DISTRICT)
         unexp = Counter(row_district.loc[res.unexpected_rows].tolist()) if res.unexpected_rows else Counter()
         if sum(unexp.values()) != res.unexpected_count:
             raise InternalCountError(
                 f"规则 {rule.rule_id} 的问题行数与 GX 不一致。",
-                f"rule {rule.rule_id}: {sum(unexp.values())} failing rows found, GX says {res.unexpected_count}.")
+                f"rule {rule.rule_id}: {sum(unexp.values())} failing rows found, GX says {res.unexpected_count}.",
+            )
         for d in districts:
-            records.append({dcol: d, **base, "element_count": int(elem.get(d, 0)),
-                            "unexpected_count": int(unexp.get(d, 0)), "evaluated": True})
-    cols = [dcol, "rule_id", "table", "field", "dimension", "severity", "element_count", "unexpected_count",
-            "evaluated"]
+            records.append(
+                {
+                    dcol: d,
+                    **base,
+                    "element_count": int(elem.get(d, 0)),
+                    "unexpected_count": int(unexp.get(d, 0)),
+                    "evaluated": True,
+                }
+            )
+    cols = [
+        dcol,
+        "rule_id",
+        "table",
+        "field",
+        "dimension",
+        "severity",
+        "element_count",
+        "unexpected_count",
+        "evaluated",
+    ]
     return pd.DataFrame.from_records(records, columns=cols)
 
 
-def _problems(domain: Domain, batch: Batch, frames: dict[str, pd.DataFrame],
-              results: dict[str, RuleResult]) -> pd.DataFrame:
+def _problems(
+    domain: Domain, batch: Batch, frames: dict[str, pd.DataFrame], results: dict[str, RuleResult]
+) -> pd.DataFrame:
     dcol = domain.config.get("district_column", "QXDM")
     pii = domain.pii_fields()
     out = []
@@ -151,22 +184,46 @@ def _problems(domain: Domain, batch: Batch, frames: dict[str, pd.DataFrame],
             detail = ""
             if rule.type == "expect_column_values_to_be_valid_unit_number" and isinstance(value, str):
                 detail = validators.unit_number_problem(value) or ""
-            out.append({
-                "rule_id": rid, "table": rule.table, dcol: rec.get(dcol) or brow.get(dcol),
-                "YWH": brow.get("YWH") if "YWH" in brow.index else None,
-                "field": rule.field, "value_masked": mask_value(rule.field, value, pii),
-                "message_zh": rule.meta["message_zh"], "fix_zh": rule.meta["fix_zh"],
-                "detail_zh": detail, "severity": rule.severity, "dimension": rule.dimension,
-                "key": "|".join(str(brow.get(k) or "") for k in key_cols),
-                "file": src.path.name if src is not None else "", "row": row,
-            })
-    cols = ["rule_id", "table", dcol, "YWH", "field", "value_masked", "message_zh", "fix_zh", "detail_zh",
-            "severity", "dimension", "key", "file", "row"]
+            out.append(
+                {
+                    "rule_id": rid,
+                    "table": rule.table,
+                    dcol: rec.get(dcol) or brow.get(dcol),
+                    "YWH": brow.get("YWH") if "YWH" in brow.index else None,
+                    "field": rule.field,
+                    "value_masked": mask_value(rule.field, value, pii),
+                    "message_zh": rule.meta["message_zh"],
+                    "fix_zh": rule.meta["fix_zh"],
+                    "detail_zh": detail,
+                    "severity": rule.severity,
+                    "dimension": rule.dimension,
+                    "key": "|".join(str(brow.get(k) or "") for k in key_cols),
+                    "file": src.path.name if src is not None else "",
+                    "row": row,
+                }
+            )
+    cols = [
+        "rule_id",
+        "table",
+        dcol,
+        "YWH",
+        "field",
+        "value_masked",
+        "message_zh",
+        "fix_zh",
+        "detail_zh",
+        "severity",
+        "dimension",
+        "key",
+        "file",
+        "row",
+    ]
     return pd.DataFrame.from_records(out, columns=cols)
 
 
-def select_rules(domain: Domain, mode: str, batch: Batch, frames: dict[str, pd.DataFrame]
-                 ) -> tuple[list[Rule], dict[str, str]]:
+def select_rules(
+    domain: Domain, mode: str, batch: Batch, frames: dict[str, pd.DataFrame]
+) -> tuple[list[Rule], dict[str, str]]:
     """The rules of this mode, and why some of them cannot be evaluated on this batch."""
     rules = [r for r in domain.rules if mode in r.applies_to]
     not_evaluated: dict[str, str] = {}
@@ -179,10 +236,17 @@ def select_rules(domain: Domain, mode: str, batch: Batch, frames: dict[str, pd.D
     return rules, not_evaluated
 
 
-def run_check(batch_dir: str | Path, *, domain: str | Domain = "bdc", mode: str = "incremental",
-              as_of: dt.datetime | None = None, overlay: str | Path | None = None,
-              docs_dir: Path | None = None, calendar: workdays.WorkdayCalendar | None = None,
-              progress: bool = False) -> CheckResult:
+def run_check(
+    batch_dir: str | Path,
+    *,
+    domain: str | Domain = "bdc",
+    mode: str = "incremental",
+    as_of: dt.datetime | None = None,
+    overlay: str | Path | None = None,
+    docs_dir: Path | None = None,
+    calendar: workdays.WorkdayCalendar | None = None,
+    progress: bool = False,
+) -> CheckResult:
     started = dt.datetime.now()
     t0 = time.perf_counter()
     dom = domain if isinstance(domain, Domain) else load_domain(domain, overlay=overlay)
@@ -201,18 +265,37 @@ def run_check(batch_dir: str | Path, *, domain: str | Domain = "bdc", mode: str 
             by_target.setdefault(r.target, []).append(r)
     workdays.use_calendar(calendar)
     try:
-        results = run_checkpoint(f"{dom.name}_{mode}", frames, by_target, pii=dom.pii_fields(),
-                                 docs_dir=docs_dir)
+        results = run_checkpoint(
+            f"{dom.name}_{mode}", frames, by_target, pii=dom.pii_fields(), docs_dir=docs_dir
+        )
     finally:
         workdays.use_calendar(None)
     for rid, res in results.items():
         if res.error:
             not_evaluated[rid] = f"规则执行出错 / rule raised: {res.error}"
     dcol = dom.config.get("district_column", "QXDM")
-    districts = sorted({d for t in batch.tables.values() if dcol in t.frame.columns
-                        for d in t.frame[dcol].fillna(NO_DISTRICT).unique()})
+    districts = sorted(
+        {
+            d
+            for t in batch.tables.values()
+            if dcol in t.frame.columns
+            for d in t.frame[dcol].fillna(NO_DISTRICT).unique()
+        }
+    )
     counts = _district_counts(dom, frames, results, rules, not_evaluated, districts)
     problems = _problems(dom, batch, frames, results)
-    return CheckResult(domain=dom, mode=mode, batch=batch, as_of=as_of, as_of_source=as_of_source,
-                       rules=rules, results=results, not_evaluated=not_evaluated, counts=counts,
-                       problems=problems, frames=frames, started=started, seconds=time.perf_counter() - t0)
+    return CheckResult(
+        domain=dom,
+        mode=mode,
+        batch=batch,
+        as_of=as_of,
+        as_of_source=as_of_source,
+        rules=rules,
+        results=results,
+        not_evaluated=not_evaluated,
+        counts=counts,
+        problems=problems,
+        frames=frames,
+        started=started,
+        seconds=time.perf_counter() - t0,
+    )

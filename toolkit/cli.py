@@ -15,12 +15,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from toolkit.errors import DQError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="政务登记数据质量工具包 / data-quality toolkit for registration data")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="政务登记数据质量工具包 / data-quality toolkit for registration data",
+)
 err = Console(stderr=True)
 out = Console()
 
@@ -31,7 +35,7 @@ def show_progress() -> bool:
 
 
 def _fail(exc: DQError, code: int = 2) -> None:
-    err.print(f"[bold red]错误 / error[/]\n{exc.message}")
+    err.print(f"[bold red]错误 / error[/]\n{escape(exc.message)}")
     raise typer.Exit(code)
 
 
@@ -49,18 +53,28 @@ def sample(
     from toolkit.samples import generate_sample
 
     try:
-        info = generate_sample(domain, out_dir, seed=seed, districts=districts, days=days,
-                               stock_rows=stock_rows, end=dt.date.fromisoformat(end), progress=show_progress())
+        info = generate_sample(
+            domain,
+            out_dir,
+            seed=seed,
+            districts=districts,
+            days=days,
+            stock_rows=stock_rows,
+            end=dt.date.fromisoformat(end),
+            progress=show_progress(),
+        )
     except DQError as exc:
         _fail(exc)
-    out.print(f"示例数据已写入 / sample written: {out_dir}  ({info.get('summary', '')})")
+    out.print(escape(f"示例数据已写入 / sample written: {out_dir}  ({info.get('summary', '')})"))
 
 
 def _print_check(result, paths) -> None:
     from toolkit.outputs import summary
 
     s = summary(result)
-    t = Table(title=f"检查结果 / check result — {result.domain.label if hasattr(result.domain, 'label') else result.domain.name} {result.mode}")
+    t = Table(
+        title=f"检查结果 / check result — {result.domain.label if hasattr(result.domain, 'label') else result.domain.name} {result.mode}"
+    )
     t.add_column("项目 / item")
     t.add_column("值 / value")
     t.add_row("读取行数 / rows read", f"{s['rows_read']:,}")
@@ -70,10 +84,13 @@ def _print_check(result, paths) -> None:
     t.add_row("严重规则未通过 / critical failed", str(s["rules"]["critical_failed"]))
     t.add_row("问题条数 / problems", f"{s['problems']:,}")
     t.add_row("截止时间 / as-of", str(s["as_of"]))
-    verdict = {0: "[green]通过 / PASS[/]", 1: "[red]未通过 / FAIL (critical)[/]",
-               2: "[red]无法完成 / COULD NOT RUN[/]"}[result.exit_code]
+    verdict = {
+        0: "[green]通过 / PASS[/]",
+        1: "[red]未通过 / FAIL (critical)[/]",
+        2: "[red]无法完成 / COULD NOT RUN[/]",
+    }[result.exit_code]
     t.add_row("结论 / gate", verdict)
-    t.add_row("输出 / outputs", str(paths["summary"].parent))
+    t.add_row("输出 / outputs", escape(str(paths["summary"].parent)))
     out.print(t)
 
 
@@ -83,7 +100,9 @@ def check(
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")],
     domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
     mode: Annotated[str, typer.Option(help="stock（存量）| incremental（增量）")] = "incremental",
-    as_of: Annotated[str | None, typer.Option("--as-of", help="截止时间 / as-of 'YYYY-MM-DD HH:MM:SS'")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="截止时间 / as-of 'YYYY-MM-DD HH:MM:SS'")
+    ] = None,
     overlay: Annotated[Path | None, typer.Option(help="地方规则文件 / locality overlay (YAML)")] = None,
     holidays: Annotated[Path | None, typer.Option(help="节假日文件 / holiday file (date,type)")] = None,
     data_docs: Annotated[bool, typer.Option(help="生成 Data Docs / build Data Docs")] = True,
@@ -103,12 +122,23 @@ def check(
         if as_of:
             ts = validators.parse_datetime(as_of)
             if ts is None:
-                raise DQError(f"--as-of 的值 {as_of!r} 不是有效时间。", f"--as-of {as_of!r} is not a datetime.",
-                              fix_zh="写成 2024-03-05 18:00:00", fix_en="use e.g. 2024-03-05 18:00:00")
+                raise DQError(
+                    f"--as-of 的值 {as_of!r} 不是有效时间。",
+                    f"--as-of {as_of!r} is not a datetime.",
+                    fix_zh="写成 2024-03-05 18:00:00",
+                    fix_en="use e.g. 2024-03-05 18:00:00",
+                )
         calendar = workdays.from_holiday_file(holidays) if holidays else None
-        result = run_check(input_dir, domain=domain, mode=mode, as_of=ts, overlay=overlay,
-                           docs_dir=(out_dir / "data_docs") if data_docs else None, calendar=calendar,
-                           progress=show_progress())
+        result = run_check(
+            input_dir,
+            domain=domain,
+            mode=mode,
+            as_of=ts,
+            overlay=overlay,
+            docs_dir=(out_dir / "data_docs") if data_docs else None,
+            calendar=calendar,
+            progress=show_progress(),
+        )
     except DQError as exc:
         _fail(exc)
     paths = write_outputs(result, out_dir)

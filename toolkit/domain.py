@@ -20,12 +20,32 @@ from toolkit.errors import ConfigError
 
 #: Where the shipped domain packs live (``expectations/`` at the top of the repository). Can be moved
 #: with the environment variable ``DQ_EXPECTATIONS``.
-EXPECTATIONS_DIR = Path(os.environ.get("DQ_EXPECTATIONS", Path(__file__).resolve().parent.parent / "expectations"))
+EXPECTATIONS_DIR = Path(
+    os.environ.get("DQ_EXPECTATIONS", Path(__file__).resolve().parent.parent / "expectations")
+)
 
 SEVERITIES = ("critical", "warning")
-DIMENSIONS = ("completeness", "validity", "uniqueness", "consistency", "timeliness", "coverage", "closed_loop")
-META_KEYS = ("rule_id", "table", "field", "dimension", "severity", "applies_to", "message_zh", "fix_zh",
-             "standard", "requires")
+DIMENSIONS = (
+    "completeness",
+    "validity",
+    "uniqueness",
+    "consistency",
+    "timeliness",
+    "coverage",
+    "closed_loop",
+)
+META_KEYS = (
+    "rule_id",
+    "table",
+    "field",
+    "dimension",
+    "severity",
+    "applies_to",
+    "message_zh",
+    "fix_zh",
+    "standard",
+    "requires",
+)
 
 
 @dataclass(frozen=True)
@@ -110,8 +130,10 @@ class Domain:
 
     def required_columns(self) -> dict[str, list[str]]:
         """Columns every file of a table must have as headers (all fields of the dictionary)."""
-        return {code: [f for f, spec in t["fields"].items() if spec.get("header", True)]
-                for code, t in self.tables.items()}
+        return {
+            code: [f for f, spec in t["fields"].items() if spec.get("header", True)]
+            for code, t in self.tables.items()
+        }
 
     def pii_fields(self) -> dict[str, str]:
         """Field code -> personal-data class (name | id_no | phone), over all tables."""
@@ -134,8 +156,12 @@ class Domain:
     def mode_tables(self, mode: str) -> list[str]:
         modes = self.config.get("modes", {})
         if mode not in modes:
-            raise ConfigError(f"领域 {self.name} 没有检查模式 {mode}。", f"domain {self.name} has no mode {mode}.",
-                              fix_zh=f"可选：{', '.join(modes)}", fix_en=f"choose one of {', '.join(modes)}")
+            raise ConfigError(
+                f"领域 {self.name} 没有检查模式 {mode}。",
+                f"domain {self.name} has no mode {mode}.",
+                fix_zh=f"可选：{', '.join(modes)}",
+                fix_en=f"choose one of {', '.join(modes)}",
+            )
         return list(modes[mode]["tables"])
 
     @property
@@ -150,9 +176,17 @@ class Domain:
             smeta = suite.get("meta", {})
             for exp in suite.get("expectations", []):
                 meta = exp.get("meta", {})
-                out.append(Rule(rule_id=meta["rule_id"], suite=sname, target=smeta["target"],
-                                target_kind=smeta.get("target_kind", "table"), type=exp["type"],
-                                kwargs=dict(exp.get("kwargs", {})), meta=dict(meta)))
+                out.append(
+                    Rule(
+                        rule_id=meta["rule_id"],
+                        suite=sname,
+                        target=smeta["target"],
+                        target_kind=smeta.get("target_kind", "table"),
+                        type=exp["type"],
+                        kwargs=dict(exp.get("kwargs", {})),
+                        meta=dict(meta),
+                    )
+                )
         return out
 
     def rule(self, rule_id: str) -> Rule:
@@ -173,23 +207,37 @@ def _read_yaml(path: Path) -> Any:
 
 def _check_suite(path: Path, suite: dict[str, Any], dictionary: dict[str, Any]) -> None:
     if "meta" not in suite or "target" not in suite["meta"]:
-        raise ConfigError("规则集缺少 meta.target（要检查的表或视图）。", "suite lacks meta.target.", path=path)
+        raise ConfigError(
+            "规则集缺少 meta.target（要检查的表或视图）。", "suite lacks meta.target.", path=path
+        )
     for i, exp in enumerate(suite.get("expectations", [])):
         meta = exp.get("meta") or {}
         missing = [k for k in META_KEYS if k not in meta]
         if missing:
-            raise ConfigError(f"第 {i + 1} 条规则的 meta 缺少：{', '.join(missing)}。",
-                              f"expectation #{i + 1} lacks meta keys: {', '.join(missing)}.", path=path,
-                              fix_zh="每条规则都要写明 rule_id、维度、严重程度、适用模式、提示语和整改办法。")
+            raise ConfigError(
+                f"第 {i + 1} 条规则的 meta 缺少：{', '.join(missing)}。",
+                f"expectation #{i + 1} lacks meta keys: {', '.join(missing)}.",
+                path=path,
+                fix_zh="每条规则都要写明 rule_id、维度、严重程度、适用模式、提示语和整改办法。",
+            )
         if meta["severity"] not in SEVERITIES:
-            raise ConfigError(f"规则 {meta['rule_id']} 的严重程度 {meta['severity']} 无效。",
-                              f"rule {meta['rule_id']}: severity must be one of {SEVERITIES}.", path=path)
+            raise ConfigError(
+                f"规则 {meta['rule_id']} 的严重程度 {meta['severity']} 无效。",
+                f"rule {meta['rule_id']}: severity must be one of {SEVERITIES}.",
+                path=path,
+            )
         if meta["dimension"] not in DIMENSIONS:
-            raise ConfigError(f"规则 {meta['rule_id']} 的维度 {meta['dimension']} 无效。",
-                              f"rule {meta['rule_id']}: dimension must be one of {DIMENSIONS}.", path=path)
+            raise ConfigError(
+                f"规则 {meta['rule_id']} 的维度 {meta['dimension']} 无效。",
+                f"rule {meta['rule_id']}: dimension must be one of {DIMENSIONS}.",
+                path=path,
+            )
         if meta["table"] not in dictionary["tables"]:
-            raise ConfigError(f"规则 {meta['rule_id']} 指向未知的表 {meta['table']}。",
-                              f"rule {meta['rule_id']}: unknown table {meta['table']}.", path=path)
+            raise ConfigError(
+                f"规则 {meta['rule_id']} 指向未知的表 {meta['table']}。",
+                f"rule {meta['rule_id']}: unknown table {meta['table']}.",
+                path=path,
+            )
 
 
 def domain_path(name_or_path: str | Path) -> Path:
@@ -198,11 +246,18 @@ def domain_path(name_or_path: str | Path) -> Path:
         return p
     p = EXPECTATIONS_DIR / str(name_or_path)
     if not (p / "domain.yaml").exists():
-        known = sorted(d.name for d in EXPECTATIONS_DIR.iterdir() if (d / "domain.yaml").exists()) \
-            if EXPECTATIONS_DIR.is_dir() else []
-        raise ConfigError(f"找不到领域包 {name_or_path}。", f"unknown domain {name_or_path}.", path=p,
-                          fix_zh=f"可用的领域：{', '.join(known) or '无'}",
-                          fix_en=f"known domains: {', '.join(known) or 'none'}")
+        known = (
+            sorted(d.name for d in EXPECTATIONS_DIR.iterdir() if (d / "domain.yaml").exists())
+            if EXPECTATIONS_DIR.is_dir()
+            else []
+        )
+        raise ConfigError(
+            f"找不到领域包 {name_or_path}。",
+            f"unknown domain {name_or_path}.",
+            path=p,
+            fix_zh=f"可用的领域：{', '.join(known) or '无'}",
+            fix_en=f"known domains: {', '.join(known) or 'none'}",
+        )
     return p
 
 
@@ -216,7 +271,9 @@ def load_domain(name_or_path: str | Path = "bdc", overlay: str | Path | None = N
         try:
             suite = json.loads(sp.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"规则集不是有效的 JSON：{exc}", f"suite is not valid JSON: {exc}", path=sp) from exc
+            raise ConfigError(
+                f"规则集不是有效的 JSON：{exc}", f"suite is not valid JSON: {exc}", path=sp
+            ) from exc
         _check_suite(sp, suite, dictionary)
         suites[suite["name"]] = suite
     views_sql = {}
@@ -225,12 +282,20 @@ def load_domain(name_or_path: str | Path = "bdc", overlay: str | Path | None = N
         if not vp.exists():
             raise ConfigError(f"视图 {name} 缺少 SQL 文件。", f"view {name} has no SQL file.", path=vp)
         views_sql[name] = vp.read_text(encoding="utf-8")
-    domain = Domain(name=config.get("name", path.name), path=path, config=config, dictionary=dictionary,
-                    suites=suites, views_sql=views_sql)
+    domain = Domain(
+        name=config.get("name", path.name),
+        path=path,
+        config=config,
+        dictionary=dictionary,
+        suites=suites,
+        views_sql=views_sql,
+    )
     ids = [r.rule_id for r in domain.rules]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
-        raise ConfigError(f"规则编号重复：{', '.join(dup)}", f"duplicate rule ids: {', '.join(dup)}", path=path)
+        raise ConfigError(
+            f"规则编号重复：{', '.join(dup)}", f"duplicate rule ids: {', '.join(dup)}", path=path
+        )
     if overlay is not None:
         from toolkit.overlay import apply_overlay
 
@@ -239,5 +304,12 @@ def load_domain(name_or_path: str | Path = "bdc", overlay: str | Path | None = N
 
 
 def copy_domain(domain: Domain, suites: dict[str, dict[str, Any]], overlay: dict[str, Any] | None) -> Domain:
-    return Domain(name=domain.name, path=domain.path, config=domain.config, dictionary=domain.dictionary,
-                  suites=copy.deepcopy(suites), overlay=overlay, views_sql=domain.views_sql)
+    return Domain(
+        name=domain.name,
+        path=domain.path,
+        config=domain.config,
+        dictionary=domain.dictionary,
+        suites=copy.deepcopy(suites),
+        overlay=overlay,
+        views_sql=domain.views_sql,
+    )

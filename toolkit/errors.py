@@ -20,8 +20,9 @@ from pathlib import Path
 class DQError(Exception):
     """Base class of all toolkit errors. ``zh`` and ``en`` hold the two halves of the message."""
 
-    def __init__(self, zh: str, en: str, *, path: Path | str | None = None, fix_zh: str = "",
-                 fix_en: str = "") -> None:
+    def __init__(
+        self, zh: str, en: str, *, path: Path | str | None = None, fix_zh: str = "", fix_en: str = ""
+    ) -> None:
         self.zh = zh
         self.en = en
         self.path = Path(path) if path is not None else None
@@ -62,7 +63,7 @@ class MissingColumnError(InputError):
             path=path,
             fix_zh="请按数据规范导出全部字段（列名使用字段代码，如 YWH、QXDM），再重新检查。",
             fix_en="export every field of the data contract (column names are field codes such as "
-                   "YWH, QXDM) and run the check again.",
+            "YWH, QXDM) and run the check again.",
         )
         self.table = table
         self.columns = columns

@@ -197,8 +197,15 @@ def _clean(s: pd.Series) -> pd.Series:
 
 class ColumnPairValuesInTimeOrder(ColumnPairMapMetricProvider):
     condition_metric_name = "column_pair_values.dq_in_time_order"
-    condition_domain_keys = ("batch_id", "table", "column_A", "column_B", "row_condition",
-                             "condition_parser", "ignore_row_if")
+    condition_domain_keys = (
+        "batch_id",
+        "table",
+        "column_A",
+        "column_B",
+        "row_condition",
+        "condition_parser",
+        "ignore_row_if",
+    )
     condition_value_keys = ("or_equal",)
 
     @column_pair_condition_partial(engine=PandasExecutionEngine)
@@ -224,8 +231,15 @@ class ExpectColumnPairValuesToBeInTimeOrder(ColumnPairMapExpectation):
 
 class ColumnPairValuesWithinWorkingTimeLimit(ColumnPairMapMetricProvider):
     condition_metric_name = "column_pair_values.dq_within_working_time_limit"
-    condition_domain_keys = ("batch_id", "table", "column_A", "column_B", "row_condition",
-                             "condition_parser", "ignore_row_if")
+    condition_domain_keys = (
+        "batch_id",
+        "table",
+        "column_A",
+        "column_B",
+        "row_condition",
+        "condition_parser",
+        "ignore_row_if",
+    )
     condition_value_keys = ("working_days", "minutes")
 
     @column_pair_condition_partial(engine=PandasExecutionEngine)
@@ -257,8 +271,15 @@ class ExpectColumnPairValuesToBeWithinWorkingTimeLimit(ColumnPairMapExpectation)
 
 class ColumnPairValuesSharePrefix(ColumnPairMapMetricProvider):
     condition_metric_name = "column_pair_values.dq_share_prefix"
-    condition_domain_keys = ("batch_id", "table", "column_A", "column_B", "row_condition",
-                             "condition_parser", "ignore_row_if")
+    condition_domain_keys = (
+        "batch_id",
+        "table",
+        "column_A",
+        "column_B",
+        "row_condition",
+        "condition_parser",
+        "ignore_row_if",
+    )
     condition_value_keys = ("length",)
 
     @column_pair_condition_partial(engine=PandasExecutionEngine)

@@ -33,8 +33,12 @@ from toolkit.masking import mask_value
 
 SITE = "dq_site"
 _VALUE_KEYS = ("partial_unexpected_list", "unexpected_list")
-_DROP_KEYS = ("unexpected_index_list", "unexpected_index_query", "partial_unexpected_index_list",
-              "unexpected_rows")
+_DROP_KEYS = (
+    "unexpected_index_list",
+    "unexpected_index_query",
+    "partial_unexpected_index_list",
+    "unexpected_rows",
+)
 
 
 @dataclass
@@ -70,6 +74,7 @@ def _columns_of(kwargs: dict[str, Any]) -> list[str]:
 
 def _mask_result(result: dict[str, Any], columns: list[str], pii: dict[str, str]) -> None:
     """Mask sample values in one expectation's result dict in place; drop full value and index lists."""
+
     def mask_one(v: Any) -> Any:
         if isinstance(v, (list, tuple)) and len(columns) == len(v):
             return [mask_value(c, x, pii) for c, x in zip(columns, v, strict=True)]
@@ -82,11 +87,18 @@ def _mask_result(result: dict[str, Any], columns: list[str], pii: dict[str, str]
         result["partial_unexpected_list"] = [mask_one(v) for v in result["partial_unexpected_list"]]
     if "partial_unexpected_counts" in result:
         result["partial_unexpected_counts"] = [
-            {**c, "value": mask_one(c.get("value"))} for c in result["partial_unexpected_counts"]]
+            {**c, "value": mask_one(c.get("value"))} for c in result["partial_unexpected_counts"]
+        ]
 
 
-def run_checkpoint(name: str, frames: dict[str, pd.DataFrame], rules_by_target: dict[str, list[Rule]],
-                   *, pii: dict[str, str], docs_dir: Path | None) -> dict[str, RuleResult]:
+def run_checkpoint(
+    name: str,
+    frames: dict[str, pd.DataFrame],
+    rules_by_target: dict[str, list[Rule]],
+    *,
+    pii: dict[str, str],
+    docs_dir: Path | None,
+) -> dict[str, RuleResult]:
     """Validate each frame against its rules in one checkpoint; returns results by rule id."""
     context = _context(docs_dir)
     out: dict[str, RuleResult] = {}
@@ -106,14 +118,24 @@ def run_checkpoint(name: str, frames: dict[str, pd.DataFrame], rules_by_target: 
                 cfg = r.expectation_config()
                 suite.add_expectation_configuration(ExpectationConfiguration(**cfg))
             suite = context.suites.add(suite)
-            definitions.append(context.validation_definitions.add(
-                gx.ValidationDefinition(name=f"{name}.{target}", data=bd, suite=suite)))
+            definitions.append(
+                context.validation_definitions.add(
+                    gx.ValidationDefinition(name=f"{name}.{target}", data=bd, suite=suite)
+                )
+            )
         if not definitions:
             return out
-        checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=name, validation_definitions=definitions,
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_COLUMN],
-                           "return_unexpected_index_query": False}))
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=name,
+                validation_definitions=definitions,
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": [ROW_COLUMN],
+                    "return_unexpected_index_query": False,
+                },
+            )
+        )
         result = checkpoint.run()
         by_id = {r.rule_id: r for rules in rules_by_target.values() for r in rules}
         for key, suite_result in result.run_results.items():
@@ -123,10 +145,14 @@ def run_checkpoint(name: str, frames: dict[str, pd.DataFrame], rules_by_target: 
                 exc = er.exception_info or {}
                 error = exc.get("exception_message") if exc.get("raised_exception") else None
                 rows = [str(d[ROW_COLUMN]) for d in res.get("unexpected_index_list") or []]
-                out[rid] = RuleResult(rule=by_id[rid], success=bool(er.success),
-                                      element_count=int(res.get("element_count") or 0),
-                                      unexpected_count=int(res.get("unexpected_count") or 0),
-                                      unexpected_rows=rows, error=error)
+                out[rid] = RuleResult(
+                    rule=by_id[rid],
+                    success=bool(er.success),
+                    element_count=int(res.get("element_count") or 0),
+                    unexpected_count=int(res.get("unexpected_count") or 0),
+                    unexpected_rows=rows,
+                    error=error,
+                )
                 _mask_result(res, _columns_of(er.expectation_config.kwargs), pii)
             suite_result.meta["batch_spec"] = {"path": f"<{key.expectation_suite_identifier.name}>"}
             context.validation_results_store.set(key, suite_result)

@@ -33,10 +33,19 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def summary(result: CheckResult) -> dict[str, Any]:
     batch = result.batch
-    files = [{"table": t.table, "file": t.path.name, "format": t.format, "encoding": t.encoding,
-              "rows": t.rows, "blank_rows": t.blank_rows, "extra_columns": t.extra_columns,
-              "renamed_columns": t.renamed_columns}
-             for t in batch.tables.values()]
+    files = [
+        {
+            "table": t.table,
+            "file": t.path.name,
+            "format": t.format,
+            "encoding": t.encoding,
+            "rows": t.rows,
+            "blank_rows": t.blank_rows,
+            "extra_columns": t.extra_columns,
+            "renamed_columns": t.renamed_columns,
+        }
+        for t in batch.tables.values()
+    ]
     rows_checked = {code: len(result.frames[code]) for code in batch.tables}
     evaluated = [r for r in result.rules if r.rule_id not in result.not_evaluated]
     failed = sorted(rid for rid, r in result.results.items() if not r.success and not r.error)
@@ -64,24 +73,35 @@ def summary(result: CheckResult) -> dict[str, Any]:
         "critical_failed_rules": result.critical_failures,
         "not_evaluated_rules": [{"rule_id": k, "reason": v} for k, v in sorted(result.not_evaluated.items())],
         "problems": len(result.problems),
-        "districts": sorted(result.counts[result.domain.config.get("district_column", "QXDM")].unique().tolist()),
+        "districts": sorted(
+            result.counts[result.domain.config.get("district_column", "QXDM")].unique().tolist()
+        ),
         "success": result.exit_code == 0,
         "exit_code": result.exit_code,
         "started": result.started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": round(result.seconds, 3),
-        "versions": {"toolkit": _version("dq-toolkit"), "great_expectations": _version("great-expectations"),
-                     "pandas": _version("pandas"), "duckdb": _version("duckdb"),
-                     "python": platform.python_version()},
+        "versions": {
+            "toolkit": _version("dq-toolkit"),
+            "great_expectations": _version("great-expectations"),
+            "pandas": _version("pandas"),
+            "duckdb": _version("duckdb"),
+            "python": platform.python_version(),
+        },
     }
 
 
 def write_outputs(result: CheckResult, out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"counts": out_dir / "counts.csv", "problems": out_dir / "problems.csv",
-             "summary": out_dir / "summary.json", "data_docs": out_dir / "data_docs"}
+    paths = {
+        "counts": out_dir / "counts.csv",
+        "problems": out_dir / "problems.csv",
+        "summary": out_dir / "summary.json",
+        "data_docs": out_dir / "data_docs",
+    }
     write_csv(result.counts, paths["counts"])
     write_csv(result.problems, paths["problems"])
-    paths["summary"].write_text(json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n",
-                                encoding="utf-8")
+    paths["summary"].write_text(
+        json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return paths

@@ -32,8 +32,13 @@ CHANGEABLE = {"enabled", "severity", "tolerance", "message_zh", "fix_zh", "appli
 
 
 def _err(path: Path, zh: str, en: str) -> ConfigError:
-    return ConfigError(zh, en, path=path, fix_zh="请对照 toolkit/overlay.py 中的示例修改地方规则文件。",
-                       fix_en="see the example at the top of toolkit/overlay.py.")
+    return ConfigError(
+        zh,
+        en,
+        path=path,
+        fix_zh="请对照 toolkit/overlay.py 中的示例修改地方规则文件。",
+        fix_en="see the example at the top of toolkit/overlay.py.",
+    )
 
 
 def apply_overlay(domain: Domain, overlay: str | Path | dict[str, Any]) -> Domain:
@@ -51,8 +56,11 @@ def apply_overlay(domain: Domain, overlay: str | Path | dict[str, Any]) -> Domai
     if not isinstance(data, dict):
         raise _err(path, "地方规则文件应是键值结构。", "overlay must be a mapping.")
     if data.get("domain", domain.name) != domain.name:
-        raise _err(path, f"该地方规则属于领域 {data['domain']}，不是 {domain.name}。",
-                   f"overlay is for domain {data['domain']}, not {domain.name}.")
+        raise _err(
+            path,
+            f"该地方规则属于领域 {data['domain']}，不是 {domain.name}。",
+            f"overlay is for domain {data['domain']}, not {domain.name}.",
+        )
     suites = copy.deepcopy(domain.suites)
     known = {e["meta"]["rule_id"]: (s, e) for s in suites.values() for e in s["expectations"]}
     for rule_id, change in (data.get("rules") or {}).items():
@@ -60,8 +68,11 @@ def apply_overlay(domain: Domain, overlay: str | Path | dict[str, Any]) -> Domai
             raise _err(path, f"规则 {rule_id} 不存在。", f"unknown rule id {rule_id}.")
         if not isinstance(change, dict) or set(change) - CHANGEABLE:
             bad = sorted(set(change) - CHANGEABLE) if isinstance(change, dict) else change
-            raise _err(path, f"规则 {rule_id} 的修改项无效：{bad}（可改：{sorted(CHANGEABLE)}）",
-                       f"rule {rule_id}: cannot change {bad} (allowed: {sorted(CHANGEABLE)}).")
+            raise _err(
+                path,
+                f"规则 {rule_id} 的修改项无效：{bad}（可改：{sorted(CHANGEABLE)}）",
+                f"rule {rule_id}: cannot change {bad} (allowed: {sorted(CHANGEABLE)}).",
+            )
         suite, exp = known[rule_id]
         if change.get("enabled") is False:
             suite["expectations"].remove(exp)
@@ -69,7 +80,9 @@ def apply_overlay(domain: Domain, overlay: str | Path | dict[str, Any]) -> Domai
         if "severity" in change and change["severity"] not in SEVERITIES:
             raise _err(path, f"规则 {rule_id} 的严重程度无效。", f"rule {rule_id}: bad severity.")
         if "tolerance" in change and not 0 <= float(change["tolerance"]) < 1:
-            raise _err(path, f"规则 {rule_id} 的容差应在 0 到 1 之间。", f"rule {rule_id}: tolerance in [0, 1).")
+            raise _err(
+                path, f"规则 {rule_id} 的容差应在 0 到 1 之间。", f"rule {rule_id}: tolerance in [0, 1)."
+            )
         for k, v in change.items():
             if k != "enabled":
                 exp["meta"][k] = v
@@ -80,18 +93,29 @@ def apply_overlay(domain: Domain, overlay: str | Path | dict[str, Any]) -> Domai
         meta = (new or {}).get("meta") or {}
         missing = [k for k in META_KEYS if k not in meta]
         if new.get("suite") not in suites or "type" not in new or missing:
-            raise _err(path, f"新增的第 {i + 1} 条规则不完整（需要 suite、type、kwargs 和 meta：{', '.join(missing)}）。",
-                       f"added rule #{i + 1} is incomplete (suite, type, kwargs, meta: {', '.join(missing)}).")
+            raise _err(
+                path,
+                f"新增的第 {i + 1} 条规则不完整（需要 suite、type、kwargs 和 meta：{', '.join(missing)}）。",
+                f"added rule #{i + 1} is incomplete (suite, type, kwargs, meta: {', '.join(missing)}).",
+            )
         if meta["rule_id"] in known:
-            raise _err(path, f"新增规则编号 {meta['rule_id']} 与已有规则重复。", f"rule id {meta['rule_id']} exists.")
+            raise _err(
+                path, f"新增规则编号 {meta['rule_id']} 与已有规则重复。", f"rule id {meta['rule_id']} exists."
+            )
         if meta["severity"] not in SEVERITIES or meta["dimension"] not in DIMENSIONS:
-            raise _err(path, f"新增规则 {meta['rule_id']} 的严重程度或维度无效。", "bad severity or dimension.")
+            raise _err(
+                path, f"新增规则 {meta['rule_id']} 的严重程度或维度无效。", "bad severity or dimension."
+            )
         meta = {**meta, "overlay": data.get("name", path.name)}
         suites[new["suite"]]["expectations"].append(
-            {"type": new["type"], "kwargs": new.get("kwargs", {}), "meta": meta, "severity": meta["severity"]})
+            {"type": new["type"], "kwargs": new.get("kwargs", {}), "meta": meta, "severity": meta["severity"]}
+        )
         known[meta["rule_id"]] = (suites[new["suite"]], new)
-    info = {"name": data.get("name", path.name), "file": str(path),
-            "sha256": hashlib.sha256(raw).hexdigest() if raw else None,
-            "changed": sorted((data.get("rules") or {}).keys()),
-            "added": [a["meta"]["rule_id"] for a in data.get("add") or []]}
+    info = {
+        "name": data.get("name", path.name),
+        "file": str(path),
+        "sha256": hashlib.sha256(raw).hexdigest() if raw else None,
+        "changed": sorted((data.get("rules") or {}).keys()),
+        "added": [a["meta"]["rule_id"] for a in data.get("add") or []],
+    }
     return copy_domain(domain, suites, info)

@@ -292,8 +292,13 @@ def _to_decimal(bound: Bound) -> Decimal:
     return result
 
 
-def is_decimal_between(value: str, min_value: Bound | None = None, max_value: Bound | None = None,
-                       strict_min: bool = False, strict_max: bool = False) -> bool:
+def is_decimal_between(
+    value: str,
+    min_value: Bound | None = None,
+    max_value: Bound | None = None,
+    strict_min: bool = False,
+    strict_max: bool = False,
+) -> bool:
     """True if ``value`` is plain decimal text (see :func:`parse_decimal`) within the bounds.
 
     ``None`` means unbounded on that side; ``strict_min``/``strict_max`` exclude the bound itself.

@@ -44,8 +44,12 @@ def connect(domain: Domain, batch: Batch, as_of: dt.datetime | None) -> duckdb.D
         if code in batch.tables:
             frame = batch.tables[code].frame
             con.register("_src", frame)
-            select = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' if c in frame.columns
-                               else f'CAST(NULL AS VARCHAR) AS "{c}"' for c in cols)
+            select = ", ".join(
+                f'CAST("{c}" AS VARCHAR) AS "{c}"'
+                if c in frame.columns
+                else f'CAST(NULL AS VARCHAR) AS "{c}"'
+                for c in cols
+            )
             con.execute(f'CREATE TABLE "{code}" AS SELECT {select} FROM _src')
             con.unregister("_src")
         else:

@@ -70,8 +70,9 @@ class WorkdayCalendar:
     built-in data and the Monday-Friday fallback. A date in both is a :class:`ValueError`.
     """
 
-    def __init__(self, holidays: Iterable[datetime.date] = (),
-                 workdays: Iterable[datetime.date] = ()) -> None:
+    def __init__(
+        self, holidays: Iterable[datetime.date] = (), workdays: Iterable[datetime.date] = ()
+    ) -> None:
         self._holidays = frozenset(_as_date(d) for d in holidays)
         self._workdays = frozenset(_as_date(d) for d in workdays)
         both = self._holidays & self._workdays
@@ -193,19 +194,30 @@ def from_holiday_file(path: Path | str) -> WorkdayCalendar:
     """
     path = Path(path)
     fix_zh = "每行写一个日期和类型，如 2031-10-01,holiday 或 2031-09-28,workday；首行为 date,type。"
-    fix_en = "write one date and type per line, e.g. 2031-10-01,holiday or 2031-09-28,workday; " \
-             "the first line is date,type."
+    fix_en = (
+        "write one date and type per line, e.g. 2031-10-01,holiday or 2031-09-28,workday; "
+        "the first line is date,type."
+    )
 
     def bad(line: int, zh: str, en: str) -> ConfigError:
-        return ConfigError(f"节假日文件第 {line} 行：{zh}", f"holiday file line {line}: {en}",
-                           path=path, fix_zh=fix_zh, fix_en=fix_en)
+        return ConfigError(
+            f"节假日文件第 {line} 行：{zh}",
+            f"holiday file line {line}: {en}",
+            path=path,
+            fix_zh=fix_zh,
+            fix_en=fix_en,
+        )
 
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"无法读取节假日文件：{exc}", f"cannot read the holiday file: {exc}", path=path,
-                          fix_zh="请确认文件存在且为 UTF-8 编码。",
-                          fix_en="make sure the file exists and is UTF-8 encoded.") from exc
+        raise ConfigError(
+            f"无法读取节假日文件：{exc}",
+            f"cannot read the holiday file: {exc}",
+            path=path,
+            fix_zh="请确认文件存在且为 UTF-8 编码。",
+            fix_en="make sure the file exists and is UTF-8 encoded.",
+        ) from exc
 
     holidays: dict[datetime.date, int] = {}
     workdays: dict[datetime.date, int] = {}
@@ -217,24 +229,36 @@ def from_holiday_file(path: Path | str) -> WorkdayCalendar:
             continue
         if not header_seen:
             if [c.lower() for c in cells] != ["date", "type"]:
-                raise bad(line_no, f"表头应为 date,type，实际为 {','.join(row)}",
-                          f"the header must be date,type, got {','.join(row)}")
+                raise bad(
+                    line_no,
+                    f"表头应为 date,type，实际为 {','.join(row)}",
+                    f"the header must be date,type, got {','.join(row)}",
+                )
             header_seen = True
             continue
         if len(cells) != 2:
             raise bad(line_no, f"应有 2 列，实际有 {len(cells)} 列", f"expected 2 columns, got {len(cells)}")
         day = parse_date(cells[0])
         if day is None:
-            raise bad(line_no, f"日期“{cells[0]}”无效，应为 YYYY-MM-DD",
-                      f"invalid date {cells[0]!r}, expected YYYY-MM-DD")
+            raise bad(
+                line_no,
+                f"日期“{cells[0]}”无效，应为 YYYY-MM-DD",
+                f"invalid date {cells[0]!r}, expected YYYY-MM-DD",
+            )
         kind = _HOLIDAY_WORDS.get(cells[1].lower())
         if kind is None:
-            raise bad(line_no, f"类型“{cells[1]}”无效，应为 holiday/休/假日 或 workday/班/调休上班",
-                      f"invalid type {cells[1]!r}, expected holiday or workday")
+            raise bad(
+                line_no,
+                f"类型“{cells[1]}”无效，应为 holiday/休/假日 或 workday/班/调休上班",
+                f"invalid type {cells[1]!r}, expected holiday or workday",
+            )
         mine, other = (holidays, workdays) if kind else (workdays, holidays)
         if day in other:
-            raise bad(line_no, f"{day} 已在第 {other[day]} 行写为另一类型",
-                      f"{day} was given the other type on line {other[day]}")
+            raise bad(
+                line_no,
+                f"{day} 已在第 {other[day]} 行写为另一类型",
+                f"{day} was given the other type on line {other[day]}",
+            )
         mine.setdefault(day, line_no)
     if not header_seen:
         raise bad(1, "文件为空，缺少表头 date,type", "the file is empty; the header date,type is missing")
