@@ -91,7 +91,8 @@ def apply_overlay(domain: Domain, overlay: str | Path | dict[str, Any]) -> Domai
         exp["meta"]["overlay"] = data.get("name", path.name)
     for i, new in enumerate(data.get("add") or []):
         meta = (new or {}).get("meta") or {}
-        missing = [k for k in META_KEYS if k not in meta]
+        # ``requires`` (the tables a rule needs) defaults to the rule's own table
+        missing = [k for k in META_KEYS if k not in meta and k != "requires"]
         if new.get("suite") not in suites or "type" not in new or missing:
             raise _err(
                 path,
@@ -106,7 +107,7 @@ def apply_overlay(domain: Domain, overlay: str | Path | dict[str, Any]) -> Domai
             raise _err(
                 path, f"新增规则 {meta['rule_id']} 的严重程度或维度无效。", "bad severity or dimension."
             )
-        meta = {**meta, "overlay": data.get("name", path.name)}
+        meta = {"requires": [meta["table"]], **meta, "overlay": data.get("name", path.name)}
         suites[new["suite"]]["expectations"].append(
             {"type": new["type"], "kwargs": new.get("kwargs", {}), "meta": meta, "severity": meta["severity"]}
         )
