@@ -566,3 +566,13 @@ def test_pending_registration(pending_batch, tmp_path, as_of, exit_code, element
     s = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     assert s["as_of"] == (as_of or "2024-03-05 15:10:00")
     assert s["as_of_source"] == source
+
+
+def test_relative_output_folder_with_data_docs(tmp_path, monkeypatch, bdc_kit):
+    """`make demo` passes a relative --out; Great Expectations needs absolute paths for Data Docs."""
+    batch = bdc_kit.write_batch(tmp_path / "batch", bdc_kit.valid_tables(bdc_kit.districts(1)))
+    monkeypatch.chdir(tmp_path)
+    res = dq_check(Path("batch"), Path("out"), docs=True)
+    assert res.exit_code == 0, (res.output, res.exception)
+    assert (tmp_path / "out" / "data_docs" / "index.html").is_file()
+    assert batch.is_dir()
