@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from toolkit.errors import DQError
+from toolkit.ledger_cli import ledger_app, print_sync_report
 
 app = typer.Typer(
     add_completion=False,
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 out = Console()
+app.add_typer(ledger_app, name="ledger")
 
 
 def show_progress() -> bool:
@@ -106,6 +108,9 @@ def check(
     overlay: Annotated[Path | None, typer.Option(help="地方规则文件 / locality overlay (YAML)")] = None,
     holidays: Annotated[Path | None, typer.Option(help="节假日文件 / holiday file (date,type)")] = None,
     data_docs: Annotated[bool, typer.Option(help="生成 Data Docs / build Data Docs")] = True,
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="问题台账文件 / problem ledger (SQLite) to update")
+    ] = None,
 ) -> None:
     """质检关口：检查一个批次 / the QA gate: check a batch and write counts, problems, summary, Data Docs."""
     from toolkit import validators, workdays
@@ -139,11 +144,108 @@ def check(
             calendar=calendar,
             progress=show_progress(),
         )
+        if ledger is not None:  # before the outputs: a ledger that cannot be updated fails the run (exit 2)
+            from toolkit.ledger import sync_check
+
+            ledger_report = sync_check(ledger, result, actor="dq check", calendar=calendar)
     except DQError as exc:
         _fail(exc)
     paths = write_outputs(result, out_dir)
     _print_check(result, paths)
+    if ledger is not None:
+        print_sync_report(ledger_report)
     raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Option(help="day（日报）| week（周报）| month（月报）")] = "week",
+    history: Annotated[
+        Path | None, typer.Option(help="按日期分文件夹的增量数据目录 / folder of daily batches")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("report"),
+    domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
+    scores: Annotated[Path | None, typer.Option(help="已算好的 scores.csv / precomputed scores")] = None,
+    trace: Annotated[Path | None, typer.Option(help="指标明细 / indicator trace CSV")] = None,
+    problems: Annotated[Path | None, typer.Option(help="本期问题清单 problems.csv")] = None,
+    counts: Annotated[Path | None, typer.Option(help="本期规则计数 counts.csv")] = None,
+    current: Annotated[str | None, typer.Option(help="通报的周期，默认最新 / period label")] = None,
+    bottom: Annotated[int, typer.Option(help="给出整改建议的末位区县数 / bottom districts")] = 3,
+    store: Annotated[Path | None, typer.Option(help="评分历史文件 / history file (DuckDB)")] = None,
+) -> None:
+    """数据质量通报 / bulletin: ranking, indicators, map warnings, trend, advice (HTML + XLSX)."""
+    from toolkit.report import PERIOD_KINDS, run_report
+
+    if period not in PERIOD_KINDS:
+        _fail(
+            DQError(
+                f"--period 只能是 {'、'.join(PERIOD_KINDS)}。",
+                f"--period must be one of {', '.join(PERIOD_KINDS)}.",
+            )
+        )
+    try:
+        paths = run_report(
+            period=period,
+            out_dir=out_dir,
+            history=history,
+            scores=scores,
+            trace=trace,
+            problems=problems,
+            counts=counts,
+            domain=domain,
+            current=current,
+            bottom=bottom,
+            store=store,
+        )
+    except DQError as exc:
+        _fail(exc)
+    for p in paths.values():
+        out.print(escape(f"已写入 / written: {p}"))
+
+
+@app.command("common-problems")
+def common_problems(
+    problems: Annotated[Path, typer.Option(help="问题清单 problems.csv（dq check 输出）")],
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("report"),
+    domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
+    title: Annotated[str, typer.Option(help="标题 / title")] = "不动产登记数据常见问题清单",
+) -> None:
+    """常见问题清单 / common-problems list (HTML + XLSX) from a problems.csv."""
+    import pandas as pd
+
+    from toolkit.common_problems import build_common_problems, write_common_problems
+
+    try:
+        if not problems.is_file():
+            raise DQError("问题清单文件不存在。", "problems file not found.", path=problems)
+        frame = pd.read_csv(problems, dtype=str, encoding="utf-8-sig")
+        cp = build_common_problems(frame, domain=domain)
+        paths = write_common_problems(cp, out_dir, title=title)
+    except DQError as exc:
+        _fail(exc)
+    for p in paths.values():
+        out.print(escape(f"已写入 / written: {p}"))
+
+
+@app.command()
+def audit(
+    input_dir: Annotated[Path, typer.Option("--input", help="批次目录 / batch folder")],
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("audit"),
+    domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
+    size: Annotated[int | None, typer.Option(help="每区县抽取件数 / registrations per district")] = None,
+    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 42,
+) -> None:
+    """随机抽查 / reproducible random sample per district (stratified by DJLX) as an XLSX checklist."""
+    from toolkit.audit import run_audit, write_checklist
+
+    try:
+        result = run_audit(input_dir, domain=domain, size=size, seed=seed)
+        path = write_checklist(result, out_dir, domain=domain)
+    except DQError as exc:
+        _fail(exc)
+    out.print(
+        escape(f"抽查清单已写入 / checklist written: {path}（{len(result.sample)} 件，种子 / seed {seed}）")
+    )
 
 
 def main() -> None:
