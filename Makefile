@@ -25,8 +25,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check toolkit tests expectations benchmarks
 	$(VENV)/bin/ruff format --check toolkit tests expectations benchmarks
 
+# JupyterLab in Chinese (zh-CN language pack) on the analyst notebooks and the lessons
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	printf '{"@jupyterlab/translation-extension:plugin": {"locale": "zh_CN"}}\n' \
+	  > $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(VENV)/bin/jupyter lab --notebook-dir=.
 
 # re-resolve the lock after changing pyproject.toml (needs uv: pip install uv)
 lock:

@@ -158,6 +158,81 @@ def check(
 
 
 @app.command()
+def score(
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")],
+    history: Annotated[
+        Path | None, typer.Option(help="按日期分文件夹的增量数据目录 / folder of daily batches")
+    ] = None,
+    input_dirs: Annotated[
+        list[Path] | None, typer.Option("--input", help="批次目录，可重复 / batch folder (repeatable)")
+    ] = None,
+    by: Annotated[str, typer.Option(help="day（日）| week（周）| month（月）")] = "day",
+    domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
+    mode: Annotated[str, typer.Option(help="--input 的模式 / mode of --input: stock | incremental")] = (
+        "incremental"
+    ),
+    overlay: Annotated[Path | None, typer.Option(help="地方规则文件 / locality overlay (YAML)")] = None,
+    store: Annotated[
+        Path | None, typer.Option(help="评分历史文件 / history file (default OUT/history.duckdb)")
+    ] = None,
+    ledger: Annotated[Path | None, typer.Option(help="问题台账 / problem ledger (SQLite)")] = None,
+) -> None:
+    """评分：区县 × 周期的 17 项指标、得分、等级、排名 / scores, grades and ranks (scores.csv)."""
+    from toolkit.history import score_batches, score_history
+
+    try:
+        if (history is None) == (not input_dirs):
+            raise DQError(
+                "请给出 --history 或 --input 之一。",
+                "give either --history DIR or --input BATCH_DIR (repeatable).",
+            )
+        if by not in ("day", "week", "month"):
+            raise DQError("--by 只能是 day、week 或 month。", "--by must be day, week or month.")
+        if history is not None:
+            run = score_history(
+                history,
+                out_dir,
+                by=by,
+                domain=domain,
+                overlay=overlay,
+                store=store,
+                ledger=ledger,
+                progress=show_progress(),
+            )
+        else:
+            run = score_batches(
+                input_dirs,
+                out_dir,
+                mode=mode,
+                domain=domain,
+                overlay=overlay,
+                ledger=ledger,
+                progress=show_progress(),
+            )
+    except DQError as exc:
+        _fail(exc)
+    _print_scores(run, out_dir)
+
+
+def _print_scores(run, out_dir: Path) -> None:
+    table = run.table
+    last = table["period"].max()
+    t = Table(title=escape(f"评分 / scores — {last}"))
+    for col in ("名次 / rank", "区县 / district", "得分 / score", "等级 / grade"):
+        t.add_column(col)
+    for _, r in table[table["period"] == last].sort_values("rank").iterrows():
+        t.add_row(str(r["rank"]), f"{r['QXDM']} {r['QXMC']}", f"{r['score']:.1f}", str(r["grade"]))
+    out.print(t)
+    if run.update is not None:
+        u = run.update
+        out.print(
+            f"批次 / batches: {u.batches}，本次计数 / counted now: {u.counted}，"
+            f"读取行数 / rows read: {u.rows_read:,}，用时 / seconds: {u.seconds:.1f}"
+        )
+    out.print(escape(f"已写入 / written: {out_dir / 'scores.csv'}"))
+
+
+@app.command()
 def report(
     period: Annotated[str, typer.Option(help="day（日报）| week（周报）| month（月报）")] = "week",
     history: Annotated[

@@ -1,0 +1,246 @@
+"""Charts of the bulletins (通报图表): the provincial trend and the tile-grid map (地图预警).
+
+Every chart is drawn with the Chinese font of :mod:`toolkit.fonts` and returned as PNG bytes, which the
+HTML report embeds as ``data:`` URIs (the file then opens offline) and the XLSX workbook as images.
+
+The map is a *tile grid*: one square per district, coloured by score, grouped by prefecture (地市, the
+first four digits of the county code) in code order. It is not a geographic map — the toolkit ships no
+boundaries — but a province can give real positions in ``expectations/<domain>/tilemap.csv``
+(``QXDM,row,col``); districts missing from that file are laid out after the others.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.fonts import use_cjk
+
+__all__ = [
+    "MapTile",
+    "grid_layout",
+    "prefecture_name",
+    "read_layout",
+    "tile_map_png",
+    "trend_png",
+]
+
+#: Colours of the three indicator levels (also used by the HTML and XLSX reports).
+LEVEL_COLOURS = {"优": "#1a9850", "良": "#f4a300", "差": "#d73027"}
+A4_SCORE = 90.0
+
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def trend_png(
+    trend: pd.DataFrame,
+    *,
+    title: str = "全省平均分趋势",
+    xlabel: str = "周期",
+    ylabel: str = "平均分",
+    threshold: float = A4_SCORE,
+    threshold_label: str = "A4 达标线（90 分）",
+) -> bytes:
+    """Line chart of ``trend`` (columns ``period``, ``平均分``; optionally ``达标率`` in %) as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    with use_cjk("whitegrid"):
+        fig, ax = plt.subplots(figsize=(7.2, 3.0))
+        data = trend.reset_index(drop=True).copy()
+        data["x"] = range(len(data))
+        sns.lineplot(data=data, x="x", y="平均分", marker="o", ax=ax, color="#2c7bb6", label="全省平均分")
+        ax.axhline(threshold, ls="--", lw=1, color="#d73027", label=threshold_label)
+        for x, y in zip(data["x"], data["平均分"], strict=True):
+            if x == len(data) - 1 or len(data) <= 12:
+                ax.annotate(
+                    f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7
+                )
+        step = max(1, math.ceil(len(data) / 12))
+        ax.set_xticks(list(data["x"])[::step])
+        ax.set_xticklabels(list(data["period"].astype(str))[::step], rotation=30, ha="right", fontsize=7)
+        low = min(float(data["平均分"].min()), threshold) - 3
+        ax.set_ylim(max(0.0, low), 100.5)
+        ax.set_title(title, fontsize=11)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="lower right", fontsize=7)
+        return _png(fig)
+
+
+# ------------------------------------------------------------------------------------------ tile map
+
+
+@dataclass(frozen=True)
+class MapTile:
+    qxdm: str
+    name: str
+    row: int
+    col: int
+    group: str = ""
+
+
+def prefecture_name(code: str) -> str:
+    """Name of the prefecture (地市) of a county code, e.g. ``420102`` → 武汉市; the code if unknown."""
+    from toolkit import regions
+
+    try:
+        entry = regions._load()[1].get(code[:4] + "00")
+    except Exception:  # regions data unavailable: group label is the code
+        entry = None
+    if entry is None:
+        return code[:4] + "00"
+    name = entry.display_name
+    return "省直辖" if name.startswith("省直辖") or name == "市辖区" else name
+
+
+def read_layout(path: Path) -> dict[str, tuple[int, int]]:
+    """``QXDM,row,col`` CSV → {QXDM: (row, col)}."""
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    return {str(r.QXDM): (int(r.row), int(r.col)) for r in frame.itertuples()}
+
+
+def grid_layout(
+    districts: Sequence[tuple[str, str]], layout: dict[str, tuple[int, int]] | None = None
+) -> list[MapTile]:
+    """Tile positions for ``(QXDM, name)`` pairs: from ``layout`` where given, else prefecture blocks.
+
+    Blocks are squares of ``ceil(sqrt(n))`` columns, one per prefecture in code order, packed left to
+    right on shelves about ``1.6 × sqrt(N)`` tiles wide, with a free row above each block for its name.
+    """
+    layout = layout or {}
+    tiles: list[MapTile] = []
+    placed = [(q, n) for q, n in districts if q in layout]
+    for q, n in placed:
+        r, c = layout[q]
+        tiles.append(MapTile(q, n, r, c, ""))
+    rest = [(q, n) for q, n in districts if q not in layout]
+    if not rest:
+        return tiles
+    top = max((t.row for t in tiles), default=-2) + 2
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for q, n in sorted(rest):
+        groups.setdefault(q[:4], []).append((q, n))
+    width = max(
+        4, math.ceil(1.6 * math.sqrt(len(rest))), *(math.ceil(math.sqrt(len(g))) for g in groups.values())
+    )
+    x = 0
+    shelf_h = 0
+    for key, members in groups.items():
+        w = math.ceil(math.sqrt(len(members)))
+        h = math.ceil(len(members) / w)
+        if x and x + w > width:
+            top += shelf_h
+            x, shelf_h = 0, 0
+        label = prefecture_name(key + "00")
+        for i, (q, n) in enumerate(members):
+            tiles.append(MapTile(q, n, top + 1 + i // w, x + i % w, label))
+        x += w + 1
+        shelf_h = max(shelf_h, h + 1)
+    return tiles
+
+
+def _luminance(rgba) -> float:
+    r, g, b = rgba[:3]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 4 else name[:4] + "…"
+
+
+def tile_map_png(
+    tiles: list[MapTile],
+    scores: dict[str, float],
+    *,
+    below: set[str] | frozenset[str] = frozenset(),
+    falling: set[str] | frozenset[str] = frozenset(),
+    title: str = "区县得分地图预警",
+    vmin: float = 70.0,
+    vmax: float = 100.0,
+) -> bytes:
+    """The tile map as PNG: colour = score; red frame = below A4 (未达标); ▼ = falling (下降)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib import colors
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Rectangle
+
+    with use_cjk("white"):
+        rows = max(t.row for t in tiles) + 1
+        cols = max(t.col for t in tiles) + 1
+        top = min(t.row for t in tiles) - 1
+        size = 0.62
+        fig, ax = plt.subplots(figsize=(max(5.0, cols * size + 1.6), max(2.4, (rows - top) * size + 0.9)))
+        cmap = plt.get_cmap("RdYlGn")
+        norm = colors.Normalize(vmin=vmin, vmax=vmax)
+        first: dict[str, MapTile] = {}
+        for t in tiles:
+            if t.group and (
+                t.group not in first or (t.row, t.col) < (first[t.group].row, first[t.group].col)
+            ):
+                first[t.group] = t
+        for t in first.values():
+            ax.text(t.col, -t.row + 1.05, t.group, fontsize=6.5, color="#333333", va="bottom")
+        for t in tiles:
+            score = scores.get(t.qxdm)
+            face = "#dddddd" if score is None or pd.isna(score) else cmap(norm(score))
+            warn = t.qxdm in below
+            ax.add_patch(
+                Rectangle(
+                    (t.col, -t.row),
+                    0.94,
+                    0.94,
+                    facecolor=face,
+                    edgecolor="#b2182b" if warn else "white",
+                    linewidth=2.4 if warn else 0.8,
+                )
+            )
+            ink = "#222222" if isinstance(face, str) or _luminance(face) > 0.45 else "white"
+            ax.text(
+                t.col + 0.47, -t.row + 0.62, _short(t.name), ha="center", va="center", fontsize=5.5, color=ink
+            )
+            text = "—" if score is None or pd.isna(score) else f"{score:.1f}"
+            ax.text(t.col + 0.47, -t.row + 0.30, text, ha="center", va="center", fontsize=7.5, color=ink)
+            if t.qxdm in falling:
+                ax.plot(t.col + 0.83, -t.row + 0.83, marker="v", color="#67001f", markersize=4.5)
+        ax.set_xlim(-0.2, cols + 0.2)
+        ax.set_ylim(-rows + 0.8, -top + 0.5 if any(t.group for t in tiles) else -top)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+        cbar = fig.colorbar(sm, ax=ax, fraction=0.03, pad=0.02, shrink=min(1.0, 6 / max(rows - top, 1)))
+        cbar.set_label("综合得分", fontsize=7)
+        cbar.ax.tick_params(labelsize=6)
+        handles = [
+            Patch(facecolor="white", edgecolor="#b2182b", linewidth=2, label="未达到 A4（低于 90 分）"),
+            Line2D([], [], marker="v", color="#67001f", linestyle="none", markersize=5, label="较上期下降"),
+            Patch(facecolor="#dddddd", label="本期无得分"),
+        ]
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=3,
+            fontsize=6.5,
+            frameon=False,
+        )
+        ax.set_title(title, fontsize=10)
+        return _png(fig)
