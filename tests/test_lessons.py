@@ -1,0 +1,627 @@
+"""toolkit.lessons: the helpers behind the training notebooks and the analyst notebooks.
+
+The correction exercise is tested end to end: a valid hand-built batch (conftest.py) gets format errors a
+clerk could fix at the desk; ``dq check`` finds them, the answer key fills the correction sheet, the
+sheet is written back, and the re-check finds none of them any more.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from stdnum.cn import ric, uscc
+
+from toolkit import lessons, load_domain, run_check, validators, write_outputs
+from toolkit.lessons import LessonError
+
+
+@pytest.fixture(scope="module")
+def domain():
+    return load_domain("bdc")
+
+
+def rule(domain, rule_id):
+    return domain.rule(rule_id)
+
+
+# ------------------------------------------------------------------------------------------- check digits
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["11010519491231002", "11010219910101007", "44011320141005001", "42010219850612000", "00000000000000000"],
+)
+def test_citizen_id_worksheet_matches_the_validator_and_stdnum(body):
+    sheet = lessons.check_digit_worksheet(body)
+    assert list(sheet["位置"][:17]) == [str(i) for i in range(1, 18)]
+    total = sum(
+        int(c) * w for c, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), strict=True)
+    )
+    assert sheet["乘积"].iloc[17] == total
+    assert sheet["乘积"].iloc[18] == total % 11
+    assert (
+        sheet["乘积"].iloc[-1] == validators.citizen_id_check_digit(body) == ric.calc_check_digit(body + "0")
+    )
+
+
+@pytest.mark.parametrize("body", ["91110000600037341", "91420100000000001", "9142010MA4K0000LA"])
+def test_credit_code_worksheet_matches_the_validator_and_stdnum(body):
+    sheet = lessons.check_digit_worksheet(body, kind="credit_code")
+    check = sheet["乘积"].iloc[-1]
+    assert check == validators.credit_code_check_char(body) == uscc.calc_check_digit(body)
+    assert validators.is_credit_code(body + check)
+
+
+def test_worked_examples_of_episode_3():
+    assert lessons.check_digit_worksheet("11010519491231002")["乘积"].iloc[17] == 167
+    assert lessons.check_digit_worksheet("11010219910101007")["乘积"].iloc[17] == 125
+    credit = lessons.check_digit_worksheet("91110000600037341", kind="credit_code")["乘积"]
+    assert (credit.iloc[17], credit.iloc[18], credit.iloc[19], credit.iloc[20]) == (538, 11, 20, "L")
+    credit = lessons.check_digit_worksheet("91420100000000001", kind="credit_code")["乘积"]
+    assert (credit.iloc[17], credit.iloc[-1]) == (156, "Y")
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "says"),
+    [
+        ("9142010000000000", "credit_code", "实际为 16 位"),
+        ("9142010000000000O", "credit_code", "不允许的字符 O"),
+        ("1101051949123100X", "citizen_id", "不允许的字符 X"),
+        ("１１010519491231002", "citizen_id", "不允许的字符 １"),
+    ],
+)
+def test_worksheet_explains_a_malformed_body_in_chinese(body, kind, says):
+    with pytest.raises(ValueError, match=says):
+        lessons.check_digit_worksheet(body, kind=kind)
+
+
+def test_worksheet_rejects_an_unknown_kind():
+    with pytest.raises(ValueError, match="kind"):
+        lessons.check_digit_worksheet("11010519491231002", kind="passport")
+
+
+@pytest.mark.parametrize(
+    ("value", "bad_part"),
+    [
+        ("340111303004GB00165F00010490", None),
+        ("420102100302GA00001F00010001", "13–14"),
+        ("420102100302GB00001W00010001", "21–28"),
+        ("420102100302GB00000F00010001", "15–19"),
+        ("420102100302GB00001X00010001", "20"),
+        ("42010210030GB00001F00010001", "1–6"),  # wrong length: reported on the first part
+    ],
+)
+def test_unit_number_parts(value, bad_part):
+    parts = lessons.unit_number_parts(value)
+    assert list(parts["名称"]) == [
+        "县级行政区划代码",
+        "地籍区",
+        "地籍子区",
+        "宗地（宗海）特征码",
+        "宗地（宗海）顺序号",
+        "定着物特征码",
+        "定着物单元编号",
+    ]
+    flagged = list(parts.loc[parts["检查"] != "", "位置"])
+    if bad_part is None:
+        assert flagged == []
+        assert "".join(parts["值"]) == value
+    else:
+        assert flagged == [bad_part]
+        assert validators.unit_number_problem(value) in parts.loc[parts["位置"] == bad_part, "检查"].iloc[0]
+
+
+# ------------------------------------------------------------------------------------------- answer key
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "value", "fixed"),
+    [
+        ("bdc.fdcq.slsj.datetime", "2024/03/05 09:00:00", "2024-03-05 09:00:00"),
+        ("bdc.fdcq.slsj.datetime", "2024-03-05T09:00:00", "2024-03-05 09:00:00"),
+        ("bdc.fdcq.slsj.datetime", "20240305 090000", "2024-03-05 09:00:00"),
+        ("bdc.fdcq.slsj.datetime", "2024-03-05 09:00", "2024-03-05 09:00:00"),
+        ("bdc.fdcq.slsj.datetime", "2024-3-5 9:05:00", "2024-03-05 09:05:00"),
+        ("bdc.fdcq.slsj.datetime", "2024年03月05日 09:00:00", "2024-03-05 09:00:00"),
+        ("bdc.fdcq.slsj.datetime", "2024-02-30 09:00:00", None),  # no such day: needs the files
+        ("bdc.dyaq.zwlxqssj.datetime", "2014.01.14", "2014-01-14 00:00:00"),
+        ("bdc.dbrz.rzrq.date", "2024/03/05", "2024-03-05"),
+        ("bdc.fdcq.jzmj.range", "89.5㎡", "89.5"),
+        ("bdc.fdcq.jzmj.range", "-12.5", None),
+        ("bdc.fdcq.jzmj.range", "0", None),
+        ("bdc.qlr.qlbl.range", "50%", "50"),
+        ("bdc.dbrz.sl.integer", "3.0", "3"),
+        ("bdc.qlr.sxh.integer", "0", None),
+        (
+            "bdc.fdcq.bdcqzh.format",
+            "鄂（2024）武汉市不动产权第0012345号",
+            "鄂(2024)武汉市不动产权第0012345号",
+        ),
+        ("bdc.fdcq.bdcqzh.format", "鄂(2024)武汉市不动产权第12345号", "鄂(2024)武汉市不动产权第0012345号"),
+        ("bdc.qlr.dh.format", "138-1234-5678", "13812345678"),
+        ("bdc.qlr.dh.format", "1381234567", None),
+        ("bdc.fdcq.fdzl.clean_text", "湖北省武汉市人民路6\u3000\u300092号", "湖北省武汉市人民路692号"),
+        ("bdc.fdcq.djjg.clean_text", "东宝区不动\u3000\u3000产登记中心", "东宝区不动产登记中心"),
+        ("bdc.fdcq.dbr.clean_text", "江思 ", "江思"),
+        ("bdc.dyaq.dyqr.clean_text", "Bank  of China\u200b", "Bank of China"),
+        ("bdc.qlr.zjh.citizen_id", "11010519491231002x", "11010519491231002X"),
+        ("bdc.qlr.zjh.citizen_id", "110102199101010079", "110102199101010078"),
+        ("bdc.qlr.zjh.citizen_id", "110102199902310078", None),  # 31 February: not a check-digit matter
+        ("bdc.qlr.zjh.credit_code", "91110000600037341a", "91110000600037341L"),
+        ("bdc.qlr.zjh.credit_code", "91110000600037341M", "91110000600037341L"),
+        ("bdc.fdcq.djlx.code", "210", None),
+        ("bdc.fdcq.bdcdyh.format", "420102100302GA00001F00010001", None),
+        ("bdc.fdcq.fdzl.required", "", None),
+    ],
+)
+def test_suggest_fix(domain, rule_id, value, fixed):
+    assert lessons.suggest_fix(rule(domain, rule_id), value) == fixed
+
+
+def test_suggest_fix_never_returns_the_value_unchanged(domain):
+    assert lessons.suggest_fix(rule(domain, "bdc.fdcq.slsj.datetime"), "2024-03-05 09:00:00") is None
+    assert lessons.suggest_fix(rule(domain, "bdc.qlr.zjh.citizen_id"), "110102199101010078") is None
+
+
+# ------------------------------------------------------------------------------------------- correction sheet
+
+
+def _read(path: Path, encoding: str = "utf-8") -> list[list[str]]:
+    with path.open(encoding=encoding, newline="") as fh:
+        return list(csv.reader(fh))
+
+
+@pytest.fixture
+def bad_batch(tmp_path, bdc_kit) -> tuple[Path, dict]:
+    """A valid batch with six desk-fixable errors and two that need the registration files."""
+    codes = bdc_kit.districts(2)
+    t = bdc_kit.valid_tables(codes)
+    d = codes[0]
+    f1 = bdc_kit.find(t, bdc_kit.FDCQ, YWH=bdc_kit.ywh(d, 1))
+    f1["SLSJ"] = "2024/03/01 09:00:00"
+    f1["JZMJ"] = "89.50㎡"
+    f1["FDZL"] = f1["FDZL"] + " "
+    f2 = bdc_kit.find(t, bdc_kit.FDCQ, YWH=bdc_kit.ywh(d, 2))
+    f2["BDCQZH"] = f2["BDCQZH"].replace("(", "（").replace(")", "）")
+    f2["QLLX"] = "23"  # needs the files
+    holder = bdc_kit.find(t, bdc_kit.QLR, YWH=bdc_kit.ywh(d, 1), SXH="1")
+    good_id = holder["ZJH"]
+    holder["ZJH"] = good_id[:17] + ("0" if good_id[17] != "0" else "1")
+    holder["DH"] = "138-1234-5678"
+    bdc_kit.find(t, bdc_kit.FDCQ, YWH=bdc_kit.ywh(codes[1], 2))["FDZL"] = None  # needs the files
+    batch = bdc_kit.write_batch(tmp_path / "批次", t)
+    return batch, {"id": good_id, "holder_id": holder["ZJH"]}
+
+
+def test_fix_sheet_roundtrip(tmp_path, domain):
+    problems = pd.DataFrame(
+        [
+            dict(
+                rule_id="bdc.fdcq.jzmj.range",
+                table="QLT_FW_FDCQ_YZ",
+                QXDM="420102",
+                YWH="A1",
+                field="JZMJ",
+                value_masked="89.5㎡",
+                message_zh="m",
+                fix_zh="f",
+                file="QLT_FW_FDCQ_YZ.csv",
+                row="10",
+            ),
+            dict(
+                rule_id="bdc.qlr.zjh.citizen_id",
+                table="ZTT_GY_QLR",
+                QXDM=None,
+                YWH="A1",
+                field="ZJH",
+                value_masked="110102********0079",
+                message_zh="m2",
+                fix_zh="f2",
+                file="ZTT_GY_QLR.csv",
+                row="3",
+            ),
+        ]
+    )
+    sheet = lessons.fix_sheet(problems, tmp_path / "s" / "改正表.csv", domain=domain)
+    assert list(sheet.columns) == list(lessons.FIX_SHEET_COLUMNS)
+    assert list(sheet["文件"]) == ["QLT_FW_FDCQ_YZ.csv", "ZTT_GY_QLR.csv"]
+    assert list(sheet["字段名称"]) == ["建筑面积（平方米）", "证件号"]
+    raw = (tmp_path / "s" / "改正表.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel/WPS open it as UTF-8
+    back = lessons.read_fix_sheet(tmp_path / "s" / "改正表.csv")
+    assert list(back["行号"]) == ["10", "3"] and list(back["改为"]) == ["", ""]
+    only = lessons.fix_sheet(problems, tmp_path / "one.csv", rules=["bdc.qlr.zjh.citizen_id"], domain=domain)
+    assert list(only["规则编号"]) == ["bdc.qlr.zjh.citizen_id"]
+
+
+def test_xlsx_sheet_keeps_typed_id_numbers_as_text(tmp_path, domain, bdc_kit):
+    from openpyxl import load_workbook
+
+    batch = bdc_kit.write_batch(tmp_path / "b", bdc_kit.valid_tables(bdc_kit.districts(1)))
+    problems = pd.DataFrame(
+        [
+            dict(
+                rule_id="bdc.qlr.zjh.citizen_id",
+                table="ZTT_GY_QLR",
+                QXDM="420102",
+                YWH="A1",
+                field="ZJH",
+                value_masked="110102********0079",
+                message_zh="m",
+                fix_zh="f",
+                file="ZTT_GY_QLR.csv",
+                row="2",
+            )
+        ]
+    )
+    path = tmp_path / "改正表.xlsx"
+    lessons.fix_sheet(problems, path, domain=domain)
+    wb = load_workbook(path)
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    assert header == list(lessons.FIX_SHEET_COLUMNS)
+    fix_col = header.index("改为") + 1
+    assert ws.cell(row=2, column=fix_col).number_format == "@"  # typed digits stay text
+    assert ws.cell(row=2, column=header.index("行号") + 1).value == 2
+    new_id = "110102199101010078"
+    ws.cell(row=2, column=fix_col).value = new_id  # what Excel stores for text typed into a text cell
+    wb.save(path)
+    back = lessons.read_fix_sheet(path)
+    assert back["改为"].tolist() == [new_id] and back["行号"].tolist() == ["2"]
+    log = lessons.apply_fix_sheet(path, batch, domain=domain)
+    assert len(log) == 1
+    rows = _read(batch / "ZTT_GY_QLR.csv")
+    assert rows[1][rows[0].index("ZJH")] == new_id
+
+
+def test_fill_suggestions_keeps_the_sheet_format(tmp_path, domain, bdc_kit):
+    t = bdc_kit.valid_tables(bdc_kit.districts(1))
+    t[bdc_kit.FDCQ][0]["JZMJ"] = "89.50㎡"
+    batch = bdc_kit.write_batch(tmp_path / "b", t)
+    problems = pd.DataFrame(
+        [
+            dict(
+                rule_id="bdc.fdcq.jzmj.range",
+                table="QLT_FW_FDCQ_YZ",
+                QXDM="420102",
+                YWH="A1",
+                field="JZMJ",
+                value_masked="89.50㎡",
+                message_zh="m",
+                fix_zh="f",
+                file="QLT_FW_FDCQ_YZ.csv",
+                row="2",
+            )
+        ]
+    )
+    for name in ("改正表.xlsx", "改正表.csv"):
+        lessons.fix_sheet(problems, tmp_path / name, domain=domain)
+        filled = lessons.fill_suggestions(tmp_path / name, batch, domain=domain)
+        assert filled["改为"].tolist() == ["89.50"]
+        assert lessons.read_fix_sheet(tmp_path / name)["改为"].tolist() == ["89.50"]
+    assert (tmp_path / "改正表.xlsx").read_bytes()[:2] == b"PK"
+
+
+def test_read_fix_sheet_accepts_gbk_from_excel(tmp_path):
+    path = tmp_path / "改正表.csv"
+    path.write_bytes("文件,行号,字段,改为\nA.csv,2,FDZL,湖北省\n".encode("gb18030"))
+    assert lessons.read_fix_sheet(path)["改为"].tolist() == ["湖北省"]
+
+
+def test_read_fix_sheet_needs_its_columns(tmp_path):
+    path = tmp_path / "改正表.csv"
+    path.write_text("文件,行号\n", encoding="utf-8")
+    with pytest.raises(LessonError, match="改为"):
+        lessons.read_fix_sheet(path)
+
+
+def _sheet(path: Path, rows: list[dict]) -> Path:
+    frame = pd.DataFrame(rows)
+    for col in lessons.FIX_SHEET_COLUMNS:
+        if col not in frame:
+            frame[col] = ""
+    frame[list(lessons.FIX_SHEET_COLUMNS)].to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def test_apply_keeps_encoding_line_endings_backup_and_log(tmp_path, domain, bdc_kit):
+    t = bdc_kit.valid_tables(bdc_kit.districts(1))
+    batch = bdc_kit.write_batch(tmp_path / "b", t, encoding="gb18030")
+    qlr = batch / "ZTT_GY_QLR.csv"
+    original = qlr.read_bytes()
+    assert b"\r\n" in original  # csv.writer's default line ending
+    new_id = bdc_kit.citizen_id("420102", "19700101", 7)
+    sheet = _sheet(
+        tmp_path / "改正表.csv",
+        [
+            {"规则编号": "r", "文件": "ZTT_GY_QLR.csv", "行号": "2", "字段": "ZJH", "改为": new_id},
+            {"规则编号": "r", "文件": "ZTT_GY_QLR.csv", "行号": "3", "字段": "dh", "改为": "（空）"},
+            {"规则编号": "r", "文件": "ZTT_GY_QLR.csv", "行号": "4", "字段": "QLRMC", "改为": ""},
+        ],
+    )
+    log = lessons.apply_fix_sheet(sheet, batch, domain=domain)
+    assert len(log) == 2
+    assert log["新值（已脱敏）"].iloc[0] == new_id[:6] + "********" + new_id[-4:]
+    assert new_id not in log.to_csv()
+    rows = _read(qlr, "gb18030")
+    header = rows[0]
+    assert rows[1][header.index("ZJH")] == new_id
+    assert rows[2][header.index("DH")] == ""
+    assert rows[3][header.index("QLRMC")] == t[bdc_kit.QLR][2]["QLRMC"]  # empty 改为: untouched
+    assert b"\r\n" in qlr.read_bytes()
+    assert (tmp_path / "b_备份" / "ZTT_GY_QLR.csv").read_bytes() == original
+    logged = pd.read_csv(tmp_path / "改正记录.csv", dtype=str, encoding="utf-8-sig")
+    assert list(logged["字段"]) == ["ZJH", "dh"] and new_id not in logged.to_csv()
+    # a second application keeps the first backup (the original) and appends to the log
+    lessons.apply_fix_sheet(sheet, batch, domain=domain)
+    assert (tmp_path / "b_备份" / "ZTT_GY_QLR.csv").read_bytes() == original
+    assert len(pd.read_csv(tmp_path / "改正记录.csv", dtype=str, encoding="utf-8-sig")) == 4
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ({"文件": "ZTT_GY_QLR.csv", "行号": "99", "字段": "ZJH"}, "没有第 99 行"),
+        ({"文件": "ZTT_GY_QLR.csv", "行号": "1", "字段": "ZJH"}, "没有第 1 行"),
+        ({"文件": "ZTT_GY_QLR.csv", "行号": "x", "字段": "ZJH"}, "不是整数"),
+        ({"文件": "ZTT_GY_QLR.csv", "行号": "2", "字段": "NOPE"}, "没有字段 NOPE"),
+        ({"文件": "NOPE.csv", "行号": "2", "字段": "ZJH"}, "没有文件 NOPE.csv"),
+        ({"文件": "ZTT_GY_QLR.xlsx", "行号": "2", "字段": "ZJH"}, "不是 CSV"),
+    ],
+)
+def test_apply_refuses_a_sheet_that_does_not_fit_and_changes_nothing(tmp_path, domain, bdc_kit, entry, says):
+    batch = bdc_kit.write_batch(tmp_path / "b", bdc_kit.valid_tables(bdc_kit.districts(1)))
+    before = {p.name: p.read_bytes() for p in batch.iterdir()}
+    good = {"文件": "QLT_FW_FDCQ_YZ.csv", "行号": "2", "字段": "FDZL", "改为": "改过"}
+    sheet = _sheet(tmp_path / "改正表.csv", [good, {**entry, "改为": "1"}])
+    with pytest.raises(LessonError, match=says):
+        lessons.apply_fix_sheet(sheet, batch, domain=domain)
+    assert {p.name: p.read_bytes() for p in batch.iterdir()} == before
+
+
+@pytest.mark.slow
+def test_the_correction_exercise_closes_the_desk_fixable_problems(tmp_path, domain, bad_batch):
+    batch, ids = bad_batch
+    before = run_check(batch, domain=domain)
+    found = set(before.problems["rule_id"])
+    desk = {
+        "bdc.fdcq.slsj.datetime",
+        "bdc.fdcq.jzmj.range",
+        "bdc.fdcq.fdzl.clean_text",
+        "bdc.fdcq.bdcqzh.format",
+        "bdc.qlr.zjh.citizen_id",
+        "bdc.qlr.dh.format",
+    }
+    files = {"bdc.fdcq.qllx.code", "bdc.fdcq.fdzl.required"}
+    assert desk | files <= found
+    sheet_path = tmp_path / "改正表.csv"
+    sheet = lessons.fix_sheet(before.problems, sheet_path, domain=domain)
+    assert ids["holder_id"] not in sheet_path.read_text(encoding="utf-8-sig")  # masked
+    filled = lessons.fill_suggestions(sheet_path, batch, domain=domain)
+    assert len(filled) == len(sheet)
+    by_rule = dict(zip(filled["规则编号"], filled["改为"], strict=False))
+    assert by_rule["bdc.qlr.zjh.citizen_id"] == ids["id"]  # the recomputed check digit
+    assert all(by_rule[r] == "" for r in files)
+    notes = dict(zip(filled["规则编号"], filled["备注"], strict=False))
+    assert "原件" in notes["bdc.qlr.zjh.citizen_id"] and "档案" in notes["bdc.fdcq.qllx.code"]
+    changes = lessons.apply_fix_sheet(sheet_path, batch, domain=domain)
+    assert set(changes["规则编号"]) >= desk
+    after = run_check(batch, domain=domain)
+    summary = lessons.closure_summary(before.problems, after.problems).set_index("规则编号")
+    for r in desk:
+        assert summary.loc[r, "已消除"] >= 1 and summary.loc[r, "仍存在"] == 0, r
+    for r in files:
+        assert summary.loc[r, "仍存在"] == 1, r
+    assert summary.loc["合计", "原有"] == len(before.problems.drop_duplicates(["rule_id", "file", "row"]))
+    # the exercise copy's backup holds the original batch
+    assert (batch.parent / "批次_备份" / "QLT_FW_FDCQ_YZ.csv").exists()
+
+
+# ------------------------------------------------------------------------------------------- comparing runs
+
+
+def _problem(rule_id, row, **kw):
+    return {
+        "rule_id": rule_id,
+        "table": "T",
+        "file": "T.csv",
+        "row": row,
+        "field": "F",
+        "QXDM": "420102",
+        "YWH": "Y",
+        "value_masked": "v",
+        "message_zh": "m",
+        **kw,
+    }
+
+
+def test_compare_problems_and_closure_summary():
+    before = pd.DataFrame([_problem("a", "2"), _problem("a", "3"), _problem("b", "5")])
+    after = pd.DataFrame([_problem("a", 3), _problem("c", "9")])  # row as int or text: the same row
+    cmp = lessons.compare_problems(before, after)
+    assert list(zip(cmp["状态"], cmp["rule_id"], cmp["row"], strict=True)) == [
+        ("已消除", "a", 2),
+        ("已消除", "b", 5),
+        ("仍存在", "a", 3),
+        ("新出现", "c", 9),
+    ]
+    summary = lessons.closure_summary(before, after).set_index("规则编号")
+    assert summary.loc["a"].tolist() == [2, 1, 1, 0]
+    assert summary.loc["c"].tolist() == [0, 0, 0, 1]
+    assert summary.loc["合计"].tolist() == [3, 2, 1, 1]
+
+
+def test_compare_problems_of_two_clean_runs_is_empty():
+    empty = pd.DataFrame(columns=list(_problem("a", "1")))
+    assert lessons.compare_problems(empty, empty).empty
+    assert lessons.closure_summary(empty, empty).empty
+
+
+def test_top_errors_orders_by_count_then_rule_id():
+    rows = (
+        [
+            _problem("bdc.qlr.zjh.citizen_id", str(i), dimension="validity", severity="critical")
+            for i in range(3)
+        ]
+        + [_problem("bdc.fdcq.fdzl.required", "1", dimension="completeness", severity="critical", QXDM="")]
+        + [_problem("bdc.fdcq.dbr.clean_text", "1", dimension="validity", severity="warning", QXDM="420103")]
+    )
+    rows = [{**r, "fix_zh": "f"} for r in rows]
+    top = lessons.top_errors(pd.DataFrame(rows), 2)
+    assert list(top["规则编号"]) == ["bdc.qlr.zjh.citizen_id", "bdc.fdcq.dbr.clean_text"]
+    assert list(top["排名"]) == [1, 2]
+    assert list(top["问题数"]) == [3, 1] and list(top["占比（%）"]) == [60.0, 20.0]
+    assert list(top["维度"]) == ["有效性", "有效性"] and list(top["严重程度"]) == ["严重", "警告"]
+    assert lessons.top_errors(pd.DataFrame(rows).iloc[0:0]).empty
+
+
+def test_examples_show_masked_values_only():
+    p = pd.DataFrame([_problem("a", "2", value_masked="420102********123X", detail_zh="d")])
+    ex = lessons.examples(p, "a")
+    assert ex.loc[0, "问题值（已脱敏）"] == "420102********123X" and ex.loc[0, "具体原因"] == "d"
+    assert lessons.examples(p, "zzz").empty
+
+
+# ------------------------------------------------------------------------------------------- data helpers
+
+
+def test_sample_dir_says_how_to_make_the_data(tmp_path):
+    with pytest.raises(LessonError) as info:
+        lessons.sample_dir(tmp_path)
+    assert "make demo" in str(info.value) and "DATA_DIR" in str(info.value)
+
+
+def test_day_batches_and_working_copy(tmp_path):
+    (tmp_path / "stock").mkdir()
+    with pytest.raises(LessonError, match="增量"):
+        lessons.day_batches(tmp_path)
+    for day in ("2024-12-31", "2024-12-30", "notes"):
+        (tmp_path / "incremental" / day).mkdir(parents=True)
+    (tmp_path / "incremental" / "2024-12-31" / "JR_BW.csv").write_text("x\n", encoding="utf-8")
+    days = lessons.day_batches(tmp_path)
+    assert [d.name for d in days] == ["2024-12-30", "2024-12-31"]
+    copy = lessons.working_copy(days[-1], tmp_path / "work", name="批次")
+    assert (copy / "JR_BW.csv").read_text(encoding="utf-8") == "x\n"
+    (copy / "JR_BW.csv").write_text("changed\n", encoding="utf-8")
+    again = lessons.working_copy(days[-1], tmp_path / "work", name="批次")  # starts clean again
+    assert (again / "JR_BW.csv").read_text(encoding="utf-8") == "x\n"
+    with pytest.raises(LessonError):
+        lessons.working_copy(tmp_path / "nope", tmp_path / "work")
+
+
+@pytest.mark.slow
+def test_load_check_output_reads_what_dq_check_wrote(tmp_path, bad_batch, domain):
+    batch, _ = bad_batch
+    result = run_check(batch, domain=domain)
+    write_outputs(result, tmp_path / "out")
+    counts, problems, summary = lessons.load_check_output(tmp_path / "out")
+    assert counts["QXDM"].iloc[0] == result.counts["QXDM"].iloc[0]  # text, leading digits kept
+    assert counts["element_count"].sum() == result.counts["element_count"].sum()
+    assert (
+        counts["evaluated"].dtype == bool
+        and counts["evaluated"].tolist() == result.counts["evaluated"].tolist()
+    )
+    assert problems["row"].tolist() == [int(r) for r in result.problems["row"]]
+    assert summary
+    shutil.rmtree(tmp_path / "out" / "data_docs", ignore_errors=True)
+    (tmp_path / "out" / "problems.csv").unlink()
+    with pytest.raises(LessonError, match=r"problems\.csv"):
+        lessons.load_check_output(tmp_path / "out")
+
+
+def test_masked_rows(domain):
+    frame = pd.DataFrame(
+        {"QLRMC": ["王小明"], "ZJH": ["110102199101010078"], "DH": ["13812345678"], "QXDM": ["420102"]}
+    )
+    out = lessons.masked_rows(frame, domain)
+    assert out.iloc[0].tolist() == ["王**", "110102********0078", "138****5678", "420102"]
+    assert frame.loc[0, "QLRMC"] == "王小明"  # a copy
+
+
+def test_indicator_settings():
+    s = lessons.indicator_settings("empty_rate")
+    assert s["label_zh"] == "空项率" and s["direction"] == "down" and s["target"] < s["floor"]
+    with pytest.raises(LessonError, match="nope"):
+        lessons.indicator_settings("nope")
+
+
+# ------------------------------------------------------------------------------------------- course material
+
+
+def test_indicator_table_and_generated_blocks():
+    table = lessons.indicator_table()
+    assert table.count("\n| ") == 17  # one row per indicator
+    assert "| 空项率 | `empty_rate` | ↓ |" in table and table.endswith("权重合计 100。")
+    text = "前\n<!-- indicators:begin -->\n旧表\n<!-- indicators:end -->\n后"
+    filled = lessons.fill_generated_blocks(text)
+    assert "旧表" not in filled and table in filled and filled.startswith("前\n") and filled.endswith("\n后")
+    assert lessons.fill_generated_blocks(filled) == filled
+    assert lessons.fill_generated_blocks("no markers") == "no markers"
+
+
+def test_toolkit_labels(domain):
+    labels = lessons.toolkit_labels()
+    assert labels["field"]["BDCDYH"] == "不动产单元号"
+    assert labels["table"]["ZTT_GY_QLR"] == "权利人"
+    assert labels["code"]["GYFS:2"] == "按份共有"
+    assert labels["mode"] == {"stock": "存量数据", "incremental": "增量数据"}
+    assert set(labels["dimension"]) == set(
+        domain.config.get("labels", {}).get("dimensions") or lessons.DEFAULT_DIMENSION_LABELS
+    )
+    assert labels["severity"]["critical"] == "严重"
+    assert len(labels["indicator"]) == 17 and labels["indicator"]["within_48h"] == "48小时接入率"
+    assert "A4" in labels["grade"] and set(labels["level"]) == {"优", "良", "差"}
+
+
+def test_glossary_problems_finds_wrong_labels():
+    labels = {"dimension": {"completeness": "完整性"}, "field": {"QXDM": "区县代码"}, "state": {}}
+    terms = [
+        {"term": "完整率", "en": "x", "kind": "dimension", "code": "completeness", "definition": "d"},
+        {"term": "区县代码", "en": "x", "kind": "field", "code": "QXDM", "definition": "d"},
+        {"term": "区县代码", "en": "x", "kind": "field", "code": "QXDM", "definition": "d"},
+        {"term": "乡镇代码", "en": "x", "kind": "field", "code": "XZDM", "definition": "d"},
+        {
+            "term": "发现",
+            "en": "x",
+            "kind": "state",
+            "code": "found",
+            "definition": "d",
+        },  # no ledger: skipped
+        {"term": "批次", "en": "", "kind": "concept", "definition": "d"},
+    ]
+    found = lessons.glossary_problems(terms, labels)
+    assert found == [
+        "完整率: 工具包中 dimension completeness 的名称是“完整性”",
+        "区县代码: 重复",
+        "乡镇代码: field 中没有代码 'XZDM'",
+        "批次: 缺少 en",
+    ]
+
+
+def test_read_episode(tmp_path):
+    path = tmp_path / "index.md"
+    path.write_text(
+        "---\ntitle: T\nteaching: 5\nglossary: [批次]\n---\n\n## 目标 Objectives\n\n- a\n\n## 练习 Exercises\n\n"
+        "### 1\n\n<details>\n<summary>答案</summary>\n\nx\n\n</details>\n",
+        encoding="utf-8",
+    )
+    ep = lessons.read_episode(path)
+    assert ep.title == "T" and ep.meta["teaching"] == 5 and ep.meta["glossary"] == ["批次"]
+    assert ep.headings == ["目标 Objectives", "练习 Exercises"]
+    assert ep.section("目标") == "- a" and "<details>" in ep.section("练习") and ep.section("要点") == ""
+
+
+def test_handout_build_and_check(tmp_path):
+    tdir = tmp_path / "training"
+    shutil.copytree(lessons.TRAINING_DIR, tdir, ignore=shutil.ignore_patterns("*.ipynb", "*.py"))
+    (tdir / "handout.html").unlink(missing_ok=True)
+    assert lessons.main(["check", str(tdir)]) == 1
+    assert lessons.main(["build", str(tdir)]) == 0
+    assert lessons.main(["check", str(tdir)]) == 0
+    html = (tdir / "handout.html").read_text(encoding="utf-8")
+    assert html == lessons.build_handout(tdir)  # deterministic
+    assert lessons.main([]) == 2

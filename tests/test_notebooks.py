@@ -1,0 +1,232 @@
+"""Every notebook under ``notebooks/`` and ``training/``: paired, clean, parameterised, and it runs.
+
+For each ``.ipynb``:
+
+* it is paired with a jupytext ``py:percent`` file of identical content (``jupytext --sync``);
+* it is saved without outputs or execution counts, for the ``python3`` kernel;
+* it has one cell tagged ``parameters`` (papermill style) that sets the data folder;
+* its code defines no function or class (``def``/``class``): helpers belong in ``toolkit.lessons``;
+* the saved file holds no personal data (no citizen ID, credit code or mobile number other than the
+  published examples of :data:`toolkit.lessons.EXAMPLE_NUMBERS`);
+* it **executes** with nbclient on the venv's ``python3`` kernel, in its own folder, with parameters
+  pointing at a small sample generated once per session (``DATA_DIR``; ``WORK_DIR`` a fresh temporary
+  folder; ``CHECK_DIR`` the sample's stock checked once), and its outputs show no unmasked personal data
+  of that sample.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pandas as pd
+import pytest
+from nbclient import NotebookClient
+
+from toolkit import generate_sample, lessons, load_domain, run_check, validators, write_outputs
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(
+    p
+    for p in [*REPO.glob("notebooks/*.ipynb"), *REPO.glob("training/**/*.ipynb")]
+    if ".ipynb_checkpoints" not in p.parts
+)
+IDS = [str(p.relative_to(REPO)) for p in NOTEBOOKS]
+#: Per-cell and whole-notebook limits (seconds). One check of the small sample takes ~10 s; a loaded CI
+#: machine is much slower, so the limits are generous and can be raised with DQ_NOTEBOOK_TIMEOUT.
+CELL_TIMEOUT = int(os.environ.get("DQ_NOTEBOOK_TIMEOUT", "600"))
+NOTEBOOK_BUDGET = int(os.environ.get("DQ_NOTEBOOK_BUDGET", "600"))
+
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])([0-9]{17}[0-9Xx])(?![0-9A-Za-z])")
+_CREDIT_RE = re.compile(r"(?<![0-9A-Z])([0-9A-HJ-NPQRTUWXY]{18})(?![0-9A-Z])")
+_MOBILE_RE = re.compile(r"(?<![0-9])(1[3-9][0-9]{9})(?![0-9])")
+
+
+def _leaks(text: str) -> list[str]:
+    """Full citizen IDs, credit codes and mobile numbers in ``text`` that are not published examples."""
+    found = [m for m in _ID_RE.findall(text) if validators.is_citizen_id(m.upper())]
+    found += [m for m in _CREDIT_RE.findall(text) if validators.is_credit_code(m)]
+    found += _MOBILE_RE.findall(text)
+    return sorted({f for f in found if f not in lessons.EXAMPLE_NUMBERS})
+
+
+def _code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _parameters_cell(nb):
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, "exactly one cell tagged 'parameters'"
+    return cells[0]
+
+
+def _assigned(source: str) -> list[str]:
+    return [
+        t.id
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    ]
+
+
+def test_there_are_notebooks_for_every_episode_and_the_analysts():
+    names = {p.name for p in NOTEBOOKS}
+    assert {"01_stock_overview.ipynb", "03_common_errors.ipynb", "05_new_rule_overlay.ipynb"} <= names
+    for ep in sorted(REPO.glob("training/episodes/*/index.md")):
+        assert any(p.parent == ep.parent for p in NOTEBOOKS), f"{ep.parent.name} has no notebook"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_paired_with_an_identical_percent_script(path):
+    py = path.with_suffix(".py")
+    assert py.exists(), f"pair it: jupytext --set-formats ipynb,py:percent {path.name}"
+    nb = jupytext.read(path)
+    assert "py:percent" in nb.metadata.get("jupytext", {}).get("formats", "")
+    assert jupytext.writes(nb, fmt="py:percent") == py.read_text(encoding="utf-8"), (
+        f"{path.name} and {py.name} differ: jupytext --sync {py.name}"
+    )
+    from_py = jupytext.read(py)
+
+    def cells(n):
+        return [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in n.cells]
+
+    assert cells(from_py) == cells(nb)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_saved_without_outputs_for_the_python3_kernel(path):
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert raw["metadata"]["kernelspec"]["name"] == "python3"
+    for cell in raw["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, (
+                "clear the outputs before saving"
+            )
+        assert "attachments" not in cell
+    assert "widgets" not in raw["metadata"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_has_a_parameters_cell_with_the_data_folder(path):
+    nb = nbformat.read(path, as_version=4)
+    cell = _parameters_cell(nb)
+    assert cell.cell_type == "code"
+    names = _assigned(cell.source)
+    assert {"DATA_DIR", "CHECK_DIR"} & set(names), "the parameters say where the data is"
+    code = _code_cells(nb)
+    assert code.index(cell) <= 1, "parameters come right after the imports"
+    for c in code[code.index(cell) + 1 :]:
+        assert not set(_assigned(c.source)) & set(names), "parameters are not reassigned later"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_def_or_class(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in _code_cells(nb):
+        tree = ast.parse(cell.source)
+        defined = [
+            n.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        ]
+        assert not defined, f"move {defined} into toolkit/lessons.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_saved_notebook_holds_no_personal_data(path):
+    for p in (path, path.with_suffix(".py")):
+        assert _leaks(p.read_text(encoding="utf-8")) == [], p.name
+
+
+def test_leak_detector():
+    assert _leaks("110102199101010078 and 91110000600037341L") == []  # published examples
+    made_up = "42010219850612001" + validators.citizen_id_check_digit("42010219850612001")
+    assert _leaks(f"x {made_up} y") == [made_up]
+    assert _leaks("420102********0013, 138****5678") == []
+    assert _leaks("tel 13812345678") == ["13812345678"]
+    assert _leaks("12345678901234567890") == []
+
+
+# ------------------------------------------------------------------------------------------- execution
+
+
+@pytest.fixture(scope="session")
+def notebook_data(tmp_path_factory) -> dict[str, Path]:
+    """A small sample (2 districts, 2 days, 200 stock rows) and ``dq check`` of its stock batch."""
+    root = tmp_path_factory.mktemp("notebook_data")
+    sample = root / "sample"
+    generate_sample("bdc", sample, seed=20241231, districts=2, days=2, stock_rows=200)
+    write_outputs(run_check(sample / "stock", mode="stock"), root / "check_stock")
+    return {"DATA_DIR": sample, "CHECK_DIR": root / "check_stock"}
+
+
+@pytest.fixture(scope="session")
+def sample_personal_values(notebook_data) -> set[str]:
+    """Every personal value of the sample (names, ID numbers, phones), as written in its files."""
+    pii = load_domain("bdc").pii_fields()
+    values: set[str] = set()
+    for csv_path in notebook_data["DATA_DIR"].rglob("*.csv"):
+        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        for col in frame.columns:
+            if col in pii:
+                values |= {v.strip() for v in frame[col] if len(v.strip()) >= 2}
+    assert values
+    return values
+
+
+def _output_text(nb) -> str:
+    parts = []
+    for cell in _code_cells(nb):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                parts.append(out.get("text", ""))
+            for key in ("text/plain", "text/html", "text/markdown"):
+                value = out.get("data", {}).get(key)
+                if value:
+                    parts.append(value if isinstance(value, str) else "".join(value))
+    return "\n".join(parts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_runs_on_a_small_sample(
+    path, notebook_data, sample_personal_values, tmp_path, record_property
+):
+    nb = nbformat.read(path, as_version=4)
+    params = _parameters_cell(nb)
+    wanted = {**notebook_data, "WORK_DIR": tmp_path / "work"}
+    inject = {k: str(v) for k, v in wanted.items() if k in _assigned(params.source)}
+    cell = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in inject.items()))
+    cell.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(nb.cells.index(params) + 1, cell)
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT,
+        startup_timeout=300,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    started = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - started
+    record_property("seconds", round(seconds, 1))
+    print(f"{path.relative_to(REPO)}: {seconds:.1f} s")
+    assert seconds < NOTEBOOK_BUDGET
+    for c in _code_cells(nb):
+        for out in c.outputs:
+            assert out.output_type != "error"
+            if out.output_type == "stream" and out.name == "stderr":
+                assert "Traceback" not in out.text
+    text = _output_text(nb)
+    assert text.strip(), "the notebook shows results"
+    assert _leaks(text) == []
+    shown = sorted(v for v in sample_personal_values if v in text)
+    assert not shown, f"unmasked personal data of the sample in the outputs: {shown[:5]}"
+    assert not list(path.parent.glob("*.csv")), "nothing is written next to the notebook"

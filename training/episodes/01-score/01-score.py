@@ -1,0 +1,110 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 第 1 集 · 评分是怎么来的
+#
+# 本笔记本用一天的增量数据，从规则计数出发，**亲手**算出一项指标的比率、单项得分和单项等级。
+# 依次运行每个单元格（Shift + Enter）。讲义：`index.md`。
+
+# %%
+import pandas as pd
+
+import toolkit
+from toolkit import lessons
+
+# %% tags=["parameters"]
+# 参数（教员可以改）/ parameters
+DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
+DAY = ""  # 用哪一天的增量批次，如 "2024-12-31"；空 = 最近一天
+
+# %% [markdown]
+# ## 1. 检查一天的增量批次
+#
+# 与质检人员运行 `dq check --mode incremental` 相同，只是结果留在笔记本里。
+
+# %%
+days = lessons.day_batches(DATA_DIR)
+batch = lessons.sample_dir(DATA_DIR) / "incremental" / DAY if DAY else days[-1]
+result = toolkit.run_check(batch, mode="incremental")
+counts = result.counts
+print(
+    f"批次 {batch.name}：{result.batch.rows_read} 行，{counts['QXDM'].nunique()} 个区县，{len(result.rules)} 条规则"
+)
+
+# %% [markdown]
+# `counts` 就是 `counts.csv`：每个区县 × 每条规则一行。看一条规则：
+
+# %%
+counts[counts["rule_id"] == "bdc.fdcq.slsj.required"]
+
+# %% [markdown]
+# ## 2. 手算空项率
+#
+# 空项率 = 所有必填规则（规则编号以 `.required` 结尾）的问题行数之和 ÷ 适用行数之和。
+
+# %%
+required = counts[counts["rule_id"].str.endswith(".required") & counts["evaluated"]]
+empty = required.groupby("QXDM")[["element_count", "unexpected_count"]].sum()
+empty["空项率（%）"] = empty["unexpected_count"] / empty["element_count"] * 100
+empty
+
+# %% [markdown]
+# ## 3. 比率 → 单项得分 → 单项等级
+#
+# 目标值、底线、权重取自评分模型配置 `expectations/bdc/scoring.yaml`。
+# 单项得分 = (比率 − 底线) ÷ (目标值 − 底线) × 100，限制在 0–100。
+
+# %%
+s = lessons.indicator_settings("empty_rate")
+print(f"{s['label_zh']}：目标值 {s['target']:.2%}，底线 {s['floor']:.2%}，权重 {s['weight']}")
+rate = empty["unexpected_count"] / empty["element_count"]
+empty["单项得分"] = ((rate - s["floor"]) / (s["target"] - s["floor"])).clip(0, 1).mul(100).round(1)
+empty["单项等级"] = pd.cut(
+    empty["单项得分"], [-1, 60, 100, 101], right=False, labels=["差", "良", "优"]
+).astype(str)
+empty["加权得分"] = (empty["单项得分"] * s["weight"] / 100).round(2)
+empty
+
+# %% [markdown]
+# ## 4. 练习：证件号校验通过率
+#
+# 这是“越高越好”的指标：通过率 = (适用 − 问题) ÷ 适用。把下面的规则和指标代码改一改就能算。
+# 没有证件号要校验的区县，分母为 0 —— 这一项**不参评**（显示为空值 NaN）。
+
+# %%
+ids = counts[counts["rule_id"].isin(["bdc.qlr.zjh.citizen_id", "bdc.qlr.zjh.credit_code"])]
+id_ok = ids.groupby("QXDM")[["element_count", "unexpected_count"]].sum()
+s2 = lessons.indicator_settings("id_no_ok")
+id_rate = (id_ok["element_count"] - id_ok["unexpected_count"]) / id_ok["element_count"].where(
+    id_ok["element_count"] > 0
+)
+id_ok["通过率（%）"] = (id_rate * 100).round(2)
+id_ok["单项得分"] = ((id_rate - s2["floor"]) / (s2["target"] - s2["floor"])).clip(0, 1).mul(100).round(1)
+id_ok
+
+# %% [markdown]
+# ## 5. 哪些规则拉低了这项指标？
+#
+# 追溯：从指标回到规则，再回到问题清单中的具体行（值已脱敏）。
+
+# %%
+problems = result.problems
+problems[problems["rule_id"].str.endswith(".required")][["QXDM", "rule_id", "file", "row", "message_zh"]]
+
+# %%
+# TODO-scoring：评分 API（toolkit.scoring）合入后，在这里计算全部 17 项指标、综合得分、等级和排名，
+# 并与上面的手算结果对照（同一批次的空项率和证件号校验通过率应当一致）。
