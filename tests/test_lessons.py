@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric, uscc
 
-from toolkit import lessons, load_domain, run_check, validators, write_outputs
+from toolkit import lessons, load_domain, run_check, scoring, validators, write_outputs
 from toolkit.lessons import LessonError
 
 
@@ -625,3 +625,90 @@ def test_handout_build_and_check(tmp_path):
     html = (tdir / "handout.html").read_text(encoding="utf-8")
     assert html == lessons.build_handout(tdir)  # deterministic
     assert lessons.main([]) == 2
+
+
+# ------------------------------------------------------------------------------------------- scores
+
+DAY = "2024-12-02"
+
+
+@pytest.fixture(scope="module")
+def scored(domain):
+    """Two districts, one day: 420102 has 5 bad citizen IDs of 100 and 1 empty 受理时间; 420103 is clean."""
+    rules = [r.rule_id for r in domain.rules]
+    bad = pd.DataFrame(
+        {"period": DAY, "QXDM": "420102", "rule_id": rules, "element_count": 100, "unexpected_count": 0}
+    )
+    bad.loc[bad["rule_id"] == "bdc.qlr.zjh.citizen_id", "unexpected_count"] = 5
+    bad.loc[bad["rule_id"] == "bdc.fdcq.slsj.required", "unexpected_count"] = 1
+    clean = bad.assign(QXDM="420103", unexpected_count=0)
+    return scoring.score(pd.concat([bad, clean], ignore_index=True).assign(evaluated=True), None)
+
+
+def test_explain_table_shows_every_indicator_as_the_model_computed_it(scored):
+    exp = scoring.explain(scored, "420102", DAY)
+    table = lessons.explain_table(exp)
+    assert list(table.columns) == list(lessons.EXPLAIN_COLUMNS)
+    assert list(table["代码"]) == scoring.load_scoring("bdc").ids
+    ids = table.set_index("代码")
+    assert (ids.loc["id_no_ok", "分子"], ids.loc["id_no_ok", "分母"]) == (195, 200)
+    assert ids.loc["id_no_ok", "比率（%）"] == 97.5 and ids.loc["id_no_ok", "单项等级"] == "差"
+    assert ids.loc["id_no_ok", "方向"] == "↑" and ids.loc["empty_rate", "方向"] == "↓"
+    assert ids.loc["empty_rate", "分子"] == 1 and ids.loc["empty_rate", "单项等级"] == "良"
+    # no rows frame, no ledger: those indicators are not scored and weigh nothing
+    for iid in ("error_rate", "reconcile_rate", "fix_on_time"):
+        assert ids.loc[iid, "单项等级"] == lessons.NOT_SCORED
+        assert ids.loc[iid, "实际权重"] == 0 and pd.isna(ids.loc[iid, "单项得分"])
+    assert table["实际权重"].sum() == pytest.approx(100, abs=0.05)
+    assert table["贡献"].sum() == pytest.approx(exp.score, abs=0.1)
+    assert (table["失分"] >= 0).all() and not (table["失分"].map(str) == "-0.0").any()
+    assert table.loc[table["失分"] > 0, "代码"].tolist() == ["empty_rate", "id_no_ok"]
+
+
+def test_weak_rules_name_the_rules_behind_the_points_lost(scored, domain):
+    exp = scoring.explain(scored, "420102", DAY)
+    weak = lessons.weak_rules(exp, 5)
+    assert list(weak.columns) == list(lessons.WEAK_RULE_COLUMNS)
+    assert weak["规则编号"].tolist() == ["bdc.qlr.zjh.citizen_id", "bdc.fdcq.slsj.required"]
+    first = weak.iloc[0]
+    assert first["指标"] == "证件号校验通过率" and first["单项等级"] == "差"
+    assert (first["适用行数"], first["问题行数"]) == (100, 5)
+    rule = domain.rule("bdc.qlr.zjh.citizen_id")
+    assert first["问题说明"] == rule.meta["message_zh"] and first["整改办法"] == rule.meta["fix_zh"]
+    assert lessons.weak_rules(exp, 1)["规则编号"].tolist() == ["bdc.qlr.zjh.citizen_id"]
+    clean = scoring.explain(scored, "420103", DAY)
+    assert lessons.weak_rules(clean, 3).empty  # 100 points everywhere: nothing to list
+
+
+def test_ranking_table_compares_with_the_previous_period():
+    scores = pd.DataFrame(
+        {
+            "QXDM": ["420102", "420103", "420104", "420102", "420103", "420104", "420105"],
+            "QXMC": ["江岸区", "江汉区", "硚口区"] * 2 + ["汉阳区"],
+            "period": ["2024-11"] * 3 + ["2024-12"] * 4,
+            "score": [90.0, 95.0, 80.0, 96.0, 95.0, None, 96.0],
+            "grade": ["A4", "A2", "B4", "A2", "A2", None, "A2"],
+            "rank": [2, 1, 3, 1, 3, None, 1],
+        }
+    )
+    table = lessons.ranking_table(scores)
+    assert list(table.columns) == list(lessons.RANKING_COLUMNS)
+    assert table["区县代码"].tolist() == ["420102", "420105", "420103", "420104"]
+    row = table.set_index("区县代码")
+    assert row.loc["420102", "名次变化"] == "↑1" and row.loc["420102", "得分变化"] == 6.0
+    assert row.loc["420103", "名次变化"] == "↓2" and row.loc["420103", "得分变化"] == 0.0
+    assert row.loc["420105", "名次变化"] == "新" and pd.isna(row.loc["420105", "上期得分"])
+    assert row.loc["420104", "名次变化"] == "" and pd.isna(row.loc["420104", "名次"])
+    first = lessons.ranking_table(scores, "2024-11")
+    assert first["名次变化"].tolist() == ["新"] * 3 and first["名次"].tolist() == [1, 2, 3]
+    same = lessons.ranking_table(scores.assign(period=scores["period"].replace("2024-11", "2024-10")))
+    assert same["区县代码"].tolist() == table["区县代码"].tolist()
+    with pytest.raises(LessonError, match="2025-01"):
+        lessons.ranking_table(scores, "2025-01")
+    assert lessons.ranking_table(scores.iloc[0:0]).empty
+
+
+def test_level_css_colours_only_the_three_levels():
+    assert lessons.level_css("优") == "background-color: #c7e9c0"
+    assert lessons.level_css("差").endswith(lessons.LEVEL_FILLS["差"])
+    assert lessons.level_css("不参评") == lessons.level_css(None) == lessons.level_css(float("nan")) == ""

@@ -10,13 +10,19 @@ For each ``.ipynb``:
   published examples of :data:`toolkit.lessons.EXAMPLE_NUMBERS`);
 * it **executes** with nbclient on the venv's ``python3`` kernel, in its own folder, with parameters
   pointing at a small sample generated once per session (``DATA_DIR``; ``WORK_DIR`` a fresh temporary
-  folder; ``CHECK_DIR`` the sample's stock checked once), and its outputs show no unmasked personal data
-  of that sample.
+  folder; ``CHECK_DIR`` the sample's stock checked once; ``HISTORY`` the rule counts of its daily batches,
+  counted once, so that the notebooks that score the history do not count it again), and its outputs
+  show no unmasked personal data of that sample.
+
+The sample's three daily batches (2024-11-29, 12-02 and 12-03) span two months, so that trends, rankings
+and their changes have a previous period; each notebook's time is printed (``-s``) and recorded as a
+property of its test (``--junitxml``).
 """
 
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import json
 import os
 import re
@@ -30,6 +36,7 @@ import pytest
 from nbclient import NotebookClient
 
 from toolkit import generate_sample, lessons, load_domain, run_check, validators, write_outputs
+from toolkit.history import History
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(
@@ -78,7 +85,15 @@ def _assigned(source: str) -> list[str]:
 
 def test_there_are_notebooks_for_every_episode_and_the_analysts():
     names = {p.name for p in NOTEBOOKS}
-    assert {"01_stock_overview.ipynb", "03_common_errors.ipynb", "05_new_rule_overlay.ipynb"} <= names
+    analysts = {
+        "01_stock_overview.ipynb",
+        "02_trend_ranking.ipynb",
+        "03_common_errors.ipynb",
+        "04_district_deep_dive.ipynb",
+        "05_new_rule_overlay.ipynb",
+        "06_ledger_loop.ipynb",
+    }
+    assert analysts <= names
     for ep in sorted(REPO.glob("training/episodes/*/index.md")):
         assert any(p.parent == ep.parent for p in NOTEBOOKS), f"{ep.parent.name} has no notebook"
 
@@ -159,12 +174,16 @@ def test_leak_detector():
 
 @pytest.fixture(scope="session")
 def notebook_data(tmp_path_factory) -> dict[str, Path]:
-    """A small sample (2 districts, 2 days, 200 stock rows) and ``dq check`` of its stock batch."""
+    """A small sample (2 districts, 3 days over two months, 200 stock rows), ``dq check`` of its stock
+    batch and the counts history of its daily batches."""
     root = tmp_path_factory.mktemp("notebook_data")
     sample = root / "sample"
-    generate_sample("bdc", sample, seed=20241231, districts=2, days=2, stock_rows=200)
+    generate_sample(
+        "bdc", sample, seed=20241231, districts=2, days=3, stock_rows=200, end=dt.date(2024, 12, 3)
+    )
     write_outputs(run_check(sample / "stock", mode="stock"), root / "check_stock")
-    return {"DATA_DIR": sample, "CHECK_DIR": root / "check_stock"}
+    History(root / "history.duckdb").update(sample / "incremental")
+    return {"DATA_DIR": sample, "CHECK_DIR": root / "check_stock", "HISTORY": root / "history.duckdb"}
 
 
 @pytest.fixture(scope="session")

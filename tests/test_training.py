@@ -131,8 +131,15 @@ def test_ledger_states_in_the_glossary(glossary, labels):
 
 
 def test_dimension_labels_agree_with_the_scoring_model():
-    """Until domain.yaml has its own labels, the default labels must be those of scoring.yaml's headings."""
+    """The dimension labels (domain.yaml ``labels:``, else the defaults) are those of scoring.yaml's
+    headings, and the pack's own labels are the ones the course uses."""
     dom = load_domain("bdc")
+    own = dom.config.get("labels") or {}
+    if own:
+        assert lessons.toolkit_labels("bdc")["dimension"] == own["dimensions"]
+        assert lessons.toolkit_labels("bdc")["severity"] == own["severities"]
+        assert own["dimensions"] == lessons.DEFAULT_DIMENSION_LABELS
+        assert own["severities"] == lessons.DEFAULT_SEVERITY_LABELS
     headings = lessons._dimension_headings(dom.path)
     if not headings:
         pytest.skip("no scoring.yaml")
@@ -210,17 +217,33 @@ def test_agenda_is_a_timed_half_day_covering_every_episode():
         link = f"episodes/{ep.path.parent.name}/index.md"
         row = next(r for r in rows if link in r[2])
         assert int(row[1]) == ep.meta["teaching"] + ep.meta["exercises"], link
-    for todo in ("TODO-scoring", "TODO-bulletin", "TODO-ledger"):
-        assert todo in text
 
 
-def test_todo_placeholders_are_named_in_the_notebooks_they_concern():
-    for name, todo in (
-        ("01-score", "TODO-scoring"),
-        ("02-bulletin", "TODO-bulletin"),
-        ("05-closed-loop", "TODO-ledger"),
-    ):
-        assert todo in (TRAINING / "episodes" / name / f"{name}.py").read_text(encoding="utf-8")
+def test_no_placeholders_left_in_the_course():
+    """The scoring, bulletin and ledger APIs have landed: no TODO remains in the course or the notebooks."""
+    paths = [
+        *TRAINING.glob("*.md"),
+        *TRAINING.glob("episodes/*/index.md"),
+        *TRAINING.glob("episodes/*/*.py"),
+        *TRAINING.parent.glob("notebooks/*.py"),
+        TRAINING.parent / "notebooks" / "README.md",
+    ]
+    left = [p.name for p in paths if "TODO" in p.read_text(encoding="utf-8")]
+    assert not left
+    for ep in lessons.episodes(TRAINING):
+        assert "todo" not in ep.meta, ep.path
+
+
+def test_episodes_use_the_real_scores_bulletin_and_ledger():
+    uses = {
+        "01-score": ("scoring.explain", "lessons.explain_table"),
+        "02-bulletin": ("report.run_report", "score_history"),
+        "05-closed-loop": ("ledger.sync_check", "ledger.update", "ledger.ledger_figures"),
+    }
+    for name, calls in uses.items():
+        code = (TRAINING / "episodes" / name / f"{name}.py").read_text(encoding="utf-8")
+        for call in calls:
+            assert call in code, f"{name}: {call}"
 
 
 def test_quiz_has_an_answer_for_every_question():

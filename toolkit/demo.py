@@ -1,4 +1,11 @@
-"""``make demo``: write the sample data, check the stock batch and the latest day, print where things are."""
+"""``make demo``: the main job on the embedded sample data.
+
+1. write the sample province (stock + one batch per working day over three years);
+2. check the stock batch and the latest day (the QA gate, Data Docs);
+3. score the whole daily history (DuckDB engine) and print the provincial trend and the current
+   top and bottom districts;
+4. write the latest monthly bulletin and the common-problems list.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -62,7 +70,54 @@ def main(argv: list[str] | None = None) -> int:
     console.print(
         "打开 Data Docs / open Data Docs: " + ", ".join(str(o / "data_docs" / "index.html") for *_, o in runs)
     )
+    _scores_and_bulletin(console, data, args.out)
     return 0
+
+
+def _scores_and_bulletin(console: Console, data: Path, out: Path) -> None:
+    from toolkit.history import score_history
+    from toolkit.report import run_report
+
+    t0 = time.perf_counter()
+    run = score_history(data / "incremental", out / "scores", by="month", progress=show_progress())
+    u = run.update
+    console.print(
+        f"评分历史 / score history: {u.batches} 个批次，计数 {u.counted} 个，读取 {u.rows_read:,} 行，"
+        f"用时 {time.perf_counter() - t0:.1f} s → {out / 'scores' / 'scores.csv'}"
+    )
+    trend = run.trend.assign(year=run.trend["period"].str[:4])
+    daily = run.daily.scores.assign(year=run.daily.scores["period"].astype(str).str[:4])
+    yearly = daily.groupby("year")["score"].mean()
+    first, last = yearly.index.min(), yearly.index.max()
+    console.print(
+        f"全省增量数据质量平均分 / provincial incremental average: {first} 年 {yearly[first]:.2f} → "
+        f"{last} 年 {yearly[last]:.2f}（月度 / monthly {trend['average'].iloc[0]:.2f} → "
+        f"{trend['average'].iloc[-1]:.2f}）"
+    )
+    current = run.table[run.table["period"] == run.table["period"].max()].sort_values("rank")
+    t = Table(
+        title=f"{current['period'].iloc[0]} 区县排名 / district ranking (前三与后三 / top and bottom 3)"
+    )
+    for col in ("名次 / rank", "区县 / district", "得分 / score", "等级 / grade"):
+        t.add_column(col)
+    shown = current if len(current) <= 6 else pd.concat([current.head(3), current.tail(3)])
+    for _, r in shown.iterrows():
+        t.add_row(str(r["rank"]), f"{r['QXDM']} {r['QXMC']}", f"{r['score']:.1f}", str(r["grade"]))
+    console.print(t)
+
+    t0 = time.perf_counter()
+    counts = run.frames["counts"].copy()
+    counts["period"] = counts["period"].str[:7]  # the month of each day
+    paths = run_report(
+        period="month",
+        out_dir=out / "report",
+        scored={"scores": run.table, "trace": run.period.indicators, "counts": counts},
+    )
+    console.print(
+        f"月度通报与常见问题清单 / monthly bulletin and common problems ({time.perf_counter() - t0:.1f} s):"
+    )
+    for p in paths.values():
+        console.print(f"  {p}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@ The correction exercise (改正表 → 改正 → 复查)
     and :func:`closure_summary` compare the problem lists before and after the re-check.
     :func:`fill_suggestions` is the trainer's answer key: it fills ``改为`` for the errors that can be
     corrected at the desk (format, spaces, check digits), using :func:`suggest_fix`.
+Scores, rankings and bulletins
+    :func:`explain_table` (one district's indicators: numerator, denominator, points, level, with Chinese
+    headings, from :func:`toolkit.scoring.explain`), :func:`weak_rules` (the rules behind its weakest
+    indicators, with ``message_zh`` / ``fix_zh``), :func:`ranking_table` (a period's ranking with the
+    change against the period before), :func:`level_css` (优/良/差 in the bulletin's colours).
 Check digits by hand
     :func:`check_digit_worksheet`, :func:`unit_number_parts`.
 Course material
@@ -56,7 +61,12 @@ __all__ = [
     "DEFAULT_DIMENSION_LABELS",
     "DEFAULT_SEVERITY_LABELS",
     "EXAMPLE_NUMBERS",
+    "EXPLAIN_COLUMNS",
     "FIX_SHEET_COLUMNS",
+    "LEVEL_FILLS",
+    "NOT_SCORED",
+    "RANKING_COLUMNS",
+    "WEAK_RULE_COLUMNS",
     "Episode",
     "LessonError",
     "apply_fix_sheet",
@@ -66,16 +76,19 @@ __all__ = [
     "compare_problems",
     "day_batches",
     "examples",
+    "explain_table",
     "fill_generated_blocks",
     "fill_suggestions",
     "fix_sheet",
     "glossary_problems",
     "indicator_settings",
     "indicator_table",
+    "level_css",
     "load_check_output",
     "load_glossary",
     "main",
     "masked_rows",
+    "ranking_table",
     "read_episode",
     "read_fix_sheet",
     "render_glossary",
@@ -84,6 +97,7 @@ __all__ = [
     "toolkit_labels",
     "top_errors",
     "unit_number_parts",
+    "weak_rules",
     "working_copy",
 ]
 
@@ -846,6 +860,193 @@ def closure_summary(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     table = table.rename_axis(None, axis=1).reset_index().rename(columns={"rule_id": "规则编号"})
     total = pd.DataFrame([{"规则编号": "合计", **{c: int(table[c].sum()) for c in cols}}])
     return pd.concat([table, total], ignore_index=True)
+
+
+# ================================================================================================ scores
+
+NOT_SCORED = "不参评"
+
+#: Columns of :func:`explain_table`, in order.
+EXPLAIN_COLUMNS = (
+    "指标",
+    "代码",
+    "方向",
+    "分子",
+    "分母",
+    "比率（%）",
+    "目标值（%）",
+    "底线（%）",
+    "单项得分",
+    "单项等级",
+    "权重",
+    "实际权重",
+    "贡献",
+    "失分",
+)
+#: Columns of :func:`weak_rules`, in order.
+WEAK_RULE_COLUMNS = (
+    "指标",
+    "单项得分",
+    "单项等级",
+    "规则编号",
+    "适用行数",
+    "问题行数",
+    "问题说明",
+    "整改办法",
+)
+#: Columns of :func:`ranking_table`, in order.
+RANKING_COLUMNS = (
+    "名次",
+    "区县代码",
+    "区县",
+    "得分",
+    "等级",
+    "上期得分",
+    "得分变化",
+    "上期名次",
+    "名次变化",
+)
+
+
+#: Points lost below this are binary noise of the weights (an indicator at 100 points lost nothing).
+_NOISE = 1e-9
+
+#: Background colours of the indicator levels in tables (those of the bulletins).
+LEVEL_FILLS = {"优": "#c7e9c0", "良": "#ffe8a8", "差": "#f8b4b0"}
+
+
+def level_css(value: Any) -> str:
+    """CSS of a table cell that shows an indicator level: the bulletin's colour for 优, 良 and 差, none
+    for anything else. Use it as ``frame.style.map(lessons.level_css)``."""
+    fill = LEVEL_FILLS.get(value) if isinstance(value, str) else None
+    return f"background-color: {fill}" if fill else ""
+
+
+def explain_table(explanation: Any) -> pd.DataFrame:
+    """Every indicator of one district and period (a :class:`toolkit.scoring.Explanation`) as a table
+    with Chinese headings: numerator, denominator, rate, target and floor (rates in percent), points,
+    level (``不参评`` when the denominator is 0), weight, the weight after spreading the weights of the
+    indicators not scored (实际权重), contribution to the score and points lost (失分).
+
+    Σ 贡献 is the score before rounding; Σ 失分 = 100 − Σ 贡献.
+    """
+    ind = explanation.indicators
+    scored = ind["scored"].astype(bool)
+    lost = ind["lost"].astype(float)
+
+    def pct(col: str) -> pd.Series:
+        return (ind[col].astype(float) * 100).round(4)
+
+    table = pd.DataFrame(
+        {
+            "指标": ind["label_zh"],
+            "代码": ind["indicator"],
+            "方向": ["↑" if d == "up" else "↓" for d in ind["direction"]],
+            "分子": ind["numerator"].astype("Int64"),
+            "分母": ind["denominator"].astype("Int64"),
+            "比率（%）": pct("rate").where(scored),
+            "目标值（%）": pct("target"),
+            "底线（%）": pct("floor"),
+            "单项得分": ind["points"].astype(float).round(1).where(scored),
+            "单项等级": [lv if ok else NOT_SCORED for lv, ok in zip(ind["level"], scored, strict=True)],
+            "权重": ind["weight"].astype(float),
+            "实际权重": ind["effective_weight"].astype(float).round(2).where(scored, 0.0),
+            "贡献": ind["contribution"].astype(float).round(2).where(scored, 0.0),
+            "失分": lost.round(2).where(scored & (lost > _NOISE), 0.0),
+        },
+        columns=list(EXPLAIN_COLUMNS),
+    )
+    return table.reset_index(drop=True)
+
+
+def weak_rules(explanation: Any, n: int = 3, *, domain: str | Domain = "bdc") -> pd.DataFrame:
+    """The rules behind the ``n`` indicators that lost most points (``explanation.weakest(n)``), each
+    with its counts in that district and period and what to tell the clerks (the rule's ``message_zh``
+    and ``fix_zh``); indicators that lost nothing are skipped. Only rules with problem rows are listed, most problems first within an indicator.
+    An indicator with no such rule (one counted from the registration log or the problem ledger) is
+    listed with its other sources (a table's rows, the log, the ledger) and its description as 问题说明.
+    """
+    dom = domain if isinstance(domain, Domain) else load_domain(domain)
+    rules = {r.rule_id: r for r in dom.rules}
+    scoring_spec = _scoring_data(dom.path).get("indicators") or {}
+    src = explanation.sources
+    records = []
+    for w in explanation.weakest(n).itertuples(index=False):
+        if w.lost <= _NOISE:  # 100 points: nothing lost but binary noise
+            continue
+        mine = src[src["indicator"] == w.indicator]
+        failing = mine[mine["unexpected_count"] > 0]
+        by_rule = failing[failing["source"].isin(rules)]
+        mine = by_rule if len(by_rule) else failing if len(failing) else mine.head(1)
+        mine = mine.sort_values(["unexpected_count", "source"], ascending=[False, True], kind="stable")
+        for s in mine.itertuples(index=False):
+            rule = rules.get(s.source)
+            about = " ".join(str(scoring_spec.get(w.indicator, {}).get("description_zh", "")).split())
+            records.append(
+                {
+                    "指标": w.label_zh,
+                    "单项得分": round(float(w.points), 1),
+                    "单项等级": w.level,
+                    "规则编号": s.source,
+                    "适用行数": int(s.element_count),
+                    "问题行数": int(s.unexpected_count),
+                    "问题说明": rule.meta.get("message_zh", "") if rule else about,
+                    "整改办法": rule.meta.get("fix_zh", "") if rule else "",
+                }
+            )
+    return pd.DataFrame.from_records(records, columns=list(WEAK_RULE_COLUMNS))
+
+
+def ranking_table(scores: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
+    """The ranking of one period (default: the latest) from a ``scores.csv`` frame (``QXDM, QXMC,
+    period, score, grade, rank``), best first, with the change against the period before.
+
+    名次变化 reads ``↑2`` (two places up), ``↓1``, ``—`` (same place) or ``新`` (no score in the previous
+    period); 得分变化 is the difference of the published scores. Districts not scored come last.
+    """
+    s = scores.copy()
+    s["period"] = s["period"].astype(str)
+    periods = sorted(s["period"].unique())
+    if not periods:
+        return pd.DataFrame(columns=list(RANKING_COLUMNS))
+    current = str(period) if period is not None else periods[-1]
+    if current not in periods:
+        raise LessonError(
+            f"得分中没有统计期 {current}（有 {periods[0]} 至 {periods[-1]}）。",
+            f"no scores for period {current} (there are {periods[0]} to {periods[-1]}).",
+        )
+    earlier = [p for p in periods if p < current]
+    cur = s[s["period"] == current]
+    prev = s[s["period"] == earlier[-1]].set_index("QXDM") if earlier else s.iloc[0:0].set_index("QXDM")
+    prev_score = cur["QXDM"].map(prev["score"]).astype(float)
+    prev_rank = cur["QXDM"].map(prev["rank"]).astype(float)
+    rank = cur["rank"].astype(float)
+    moves = []
+    for r, p in zip(rank, prev_rank, strict=True):
+        if pd.isna(p) or pd.isna(r):
+            moves.append("新" if pd.isna(p) and not pd.isna(r) else "")
+        elif r < p:
+            moves.append(f"↑{int(p - r)}")
+        elif r > p:
+            moves.append(f"↓{int(r - p)}")
+        else:
+            moves.append("—")
+    table = pd.DataFrame(
+        {
+            "名次": cur["rank"].astype("Int64"),
+            "区县代码": cur["QXDM"],
+            "区县": cur["QXMC"],
+            "得分": cur["score"].astype(float),
+            "等级": cur["grade"],
+            "上期得分": prev_score,
+            "得分变化": (cur["score"].astype(float) - prev_score).round(1),
+            "上期名次": prev_rank.astype("Int64"),
+            "名次变化": moves,
+        },
+        columns=list(RANKING_COLUMNS),
+    )
+    table = table.sort_values(["名次", "区县代码"], na_position="last", kind="stable")
+    return table.reset_index(drop=True)
 
 
 # ================================================================================================ check digits by hand

@@ -11,11 +11,12 @@ import json
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from toolkit.check import CheckResult
+if TYPE_CHECKING:  # only for annotations: importing toolkit.check loads Great Expectations (slow)
+    from toolkit.check import CheckResult
 
 CSV_ENCODING = "utf-8-sig"
 

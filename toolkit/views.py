@@ -4,7 +4,14 @@ Cross-table and timeliness rules are validated by Great Expectations on these vi
 in a suite. All columns are text (``VARCHAR``); an absent table that a view only joins is read as empty.
 SQL helpers available to views: ``dq_ts(x)`` (strict ``YYYY-MM-DD[ HH:MM:SS]`` → TIMESTAMP or NULL),
 ``dq_date(x)`` (strict ``YYYY-MM-DD`` → DATE or NULL), ``dq_dec(x)`` (plain decimal text → DECIMAL or
-NULL) and the variable ``getvariable('as_of')``.
+NULL).
+
+Batches. Every table has a column ``_BATCH`` (the batch a row was read from) and the table
+``dq_as_of(_BATCH, AS_OF)`` holds each batch's as-of time. Views must join and group *within* a batch
+(``… ON a._BATCH = b._BATCH AND …``, ``GROUP BY _BATCH, …``) and take the as-of from ``dq_as_of``, so
+that the count engine (:mod:`toolkit.engine`) can run them over many batches at once. Here, for one batch,
+``_BATCH`` is the constant :data:`SINGLE_BATCH` and is dropped from the frames handed to Great
+Expectations. (The variable ``getvariable('as_of')`` is still set for single-batch views.)
 """
 
 from __future__ import annotations
@@ -29,6 +36,12 @@ CREATE OR REPLACE MACRO dq_dec(x) AS CASE
 """
 
 
+#: ``_BATCH`` of the only batch in :func:`connect`.
+SINGLE_BATCH = ""
+BATCH_COLUMN = "_BATCH"
+AS_OF_TABLE = "dq_as_of"
+
+
 def _as_text_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Object dtype, ``str`` or ``None`` only — the form the loader produces."""
     out = df.astype(object)
@@ -39,6 +52,8 @@ def connect(domain: Domain, batch: Batch, as_of: dt.datetime | None) -> duckdb.D
     con = duckdb.connect(":memory:")
     con.execute(MACROS)
     con.execute("SET VARIABLE as_of = CAST(? AS TIMESTAMP)", [as_of])
+    con.execute(f"CREATE TABLE {AS_OF_TABLE} ({BATCH_COLUMN} VARCHAR, AS_OF TIMESTAMP)")
+    con.execute(f"INSERT INTO {AS_OF_TABLE} VALUES (?, CAST(? AS TIMESTAMP))", [SINGLE_BATCH, as_of])
     for code, spec in domain.tables.items():
         cols = [*spec["fields"], ROW_COLUMN]
         if code in batch.tables:
@@ -50,10 +65,14 @@ def connect(domain: Domain, batch: Batch, as_of: dt.datetime | None) -> duckdb.D
                 else f'CAST(NULL AS VARCHAR) AS "{c}"'
                 for c in cols
             )
-            con.execute(f'CREATE TABLE "{code}" AS SELECT {select} FROM _src')
+            con.execute(
+                f'CREATE TABLE "{code}" AS SELECT CAST(? AS VARCHAR) AS {BATCH_COLUMN}, {select} FROM _src',
+                [SINGLE_BATCH],
+            )
             con.unregister("_src")
         else:
-            con.execute(f'CREATE TABLE "{code}" ({", ".join(f""""{c}" VARCHAR""" for c in cols)})')
+            defs = ", ".join(f'"{c}" VARCHAR' for c in [BATCH_COLUMN, *cols])
+            con.execute(f'CREATE TABLE "{code}" ({defs})')
     return con
 
 
@@ -67,6 +86,7 @@ def build_views(domain: Domain, batch: Batch, as_of: dt.datetime | None) -> dict
                 continue
             sql = domain.views_sql[name]
             df = con.execute(f"SELECT * FROM ({sql}) ORDER BY CAST({ROW_COLUMN} AS BIGINT)").df()
+            df = df.drop(columns=[BATCH_COLUMN], errors="ignore")
             out[name] = _as_text_frame(df).reset_index(drop=True)
     finally:
         con.close()

@@ -24,12 +24,13 @@
 import pandas as pd
 
 import toolkit
-from toolkit import lessons
+from toolkit import lessons, scoring
 
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
 DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
 DAY = ""  # 用哪一天的增量批次，如 "2024-12-31"；空 = 最近一天
+DISTRICT = ""  # 第 6 节拆开看哪个区县的得分，如 "420102"；空 = 当天得分最低的区县
 
 # %% [markdown]
 # ## 1. 检查一天的增量批次
@@ -105,6 +106,80 @@ id_ok
 problems = result.problems
 problems[problems["rule_id"].str.endswith(".required")][["QXDM", "rule_id", "file", "row", "message_zh"]]
 
+# %% [markdown]
+# ## 6. 评分模型：全部指标、综合得分和等级
+#
+# 评分模型（`toolkit.scoring`，也就是 `dq score`）用同样的两列计数算出全部 17 项指标、综合得分、等级和排名。
+# 没有可衡量内容的指标（例如还没有台账数据的销账率）**不参评**。
+
 # %%
-# TODO-scoring：评分 API（toolkit.scoring）合入后，在这里计算全部 17 项指标、综合得分、等级和排名，
-# 并与上面的手算结果对照（同一批次的空项率和证件号校验通过率应当一致）。
+scored = scoring.score(counts.assign(period=batch.name), scoring.row_counts(result, period=batch.name))
+scoring.scores_table(scored)[["QXDM", "QXMC", "score", "grade", "rank", "scored_weight"]].rename(
+    columns={
+        "QXDM": "区县代码",
+        "QXMC": "区县",
+        "score": "综合得分",
+        "grade": "等级",
+        "rank": "排名",
+        "scored_weight": "参评指标权重之和",
+    }
+)
+
+# %% [markdown]
+# `scoring.explain` 把一个区县的得分拆开：每项指标的分子、分母、比率、单项得分、单项等级；
+# 实际权重 = 权重在参评指标之间重新归一到 100，贡献 = 实际权重 × 单项得分 ÷ 100，各项贡献相加就是综合得分。
+
+# %%
+district = DISTRICT or scored.scores.sort_values(["score", "QXDM"])["QXDM"].iloc[0]
+exp = scoring.explain(scored, district, batch.name)
+table = lessons.explain_table(exp)
+print(
+    f"{exp.district} {exp.district_name} {exp.period}：综合得分 {exp.score}，等级 {exp.grade}，排名 {exp.rank}"
+)
+print(f"各项贡献之和 {exp.indicators['contribution'].sum():.4f}（四舍五入到一位小数就是综合得分）")
+table.style.map(lessons.level_css, subset=["单项等级"]).format(
+    {"比率（%）": "{:.4f}", "目标值（%）": "{:g}", "底线（%）": "{:g}", "单项得分": "{:.1f}", "权重": "{:g}"},
+    na_rep="—",
+).hide(axis="index")
+
+# %% [markdown]
+# ## 7. 与手算对照
+#
+# 第 2–4 节手算的空项率、证件号校验通过率，和评分模型的分子、分母、单项得分应当一致
+# （“越低越好”的指标分子是问题行数，“越高越好”的指标分子是通过数 = 适用 − 问题）。
+
+# %%
+hand = pd.concat(
+    {
+        "empty_rate": pd.DataFrame(
+            {
+                "手算分子": empty["unexpected_count"],
+                "手算分母": empty["element_count"],
+                "手算单项得分": empty["单项得分"],
+            }
+        ),
+        "id_no_ok": pd.DataFrame(
+            {
+                "手算分子": id_ok["element_count"] - id_ok["unexpected_count"],
+                "手算分母": id_ok["element_count"],
+                "手算单项得分": id_ok["单项得分"],
+            }
+        ),
+    },
+    names=["indicator", "QXDM"],
+)
+model = scored.indicators.set_index(["indicator", "QXDM"])[["numerator", "denominator", "points", "level"]]
+both = hand.join(model, how="inner")
+both["一致"] = (
+    (both["手算分子"] == both["numerator"])
+    & (both["手算分母"] == both["denominator"])
+    & ((both["手算单项得分"] - both["points"].round(1)).abs().fillna(0) < 0.05)
+).map({True: "✓", False: "✗"})
+both.rename(
+    columns={
+        "numerator": "模型分子",
+        "denominator": "模型分母",
+        "points": "模型单项得分",
+        "level": "单项等级",
+    }
+).round(1)

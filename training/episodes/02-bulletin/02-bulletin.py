@@ -17,86 +17,108 @@
 # %% [markdown]
 # # 第 2 集 · 读懂通报
 #
-# 正式通报由评分模型算出综合得分和等级。本笔记本先用一天的检查结果做一张**示意的“小通报”**：
-# 按区县和维度统计问题比例、排一个示意名次，并给最后一名区县列出问题最多的规则和整改办法。
-# **示意名次只按问题比例排，不是正式的综合得分。**
+# 先用示例数据生成一份**真实的通报**（与 `dq score`、`dq report` 相同）：给每天的增量数据打分，
+# 写出 HTML 和 Excel 两个文件；再在笔记本里逐部分读它：全省概况、排名、指标优良差、整改建议，
+# 最后从整改建议追到问题清单里的具体记录。
 
 # %%
+from pathlib import Path
+
 import pandas as pd
 
 import toolkit
-from toolkit import lessons
+from toolkit import lessons, report, scoring
+from toolkit.history import score_history
 
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
 DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
-DAY = ""  # 用哪一天的增量批次，如 "2024-12-31"；空 = 最近一天
+HISTORY = "../../../demo_out/scores/history.duckdb"  # 规则计数历史库（make demo 已写好；不存在时新建，较慢）
+WORK_DIR = "../../../demo_out/training/02-bulletin"  # 通报写在这里
+PERIOD = "day"  # 通报的周期：day 日报、week 周报、month 月报
 TOP_N = 5  # 给最后一名区县列出几条规则
 
 # %% [markdown]
-# ## 1. 检查一天的增量批次
+# ## 1. 打分并生成通报
+#
+# 每天的批次都按规则计数、打分；一期（日、周、月）的得分是该期每日得分的平均。通报写成两个文件：
+# HTML（用浏览器打开，可打印为 A4）和 Excel（各部分一个工作表）；同时写出本期的常见问题清单。
 
 # %%
 data = lessons.sample_dir(DATA_DIR)
-batch = data / "incremental" / DAY if DAY else lessons.day_batches(DATA_DIR)[-1]
-result = toolkit.run_check(batch, mode="incremental")
-names = pd.read_csv(data / "districts.csv", dtype=str, encoding="utf-8-sig").set_index("QXDM")["QXMC"]
+run = score_history(data / "incremental", Path(WORK_DIR) / "scores", by=PERIOD, store=HISTORY or None)
+counts = run.frames["counts"].assign(
+    period=run.frames["counts"]["period"].map(lambda d: scoring.period_label(d, PERIOD))
+)
+scored = {"scores": run.table, "trace": run.period.indicators, "counts": counts}
+paths = report.run_report(period=PERIOD, out_dir=WORK_DIR, scored=scored)
+for kind, path in paths.items():
+    print(f"{kind:>22}：{path}")
+
+# %% [markdown]
+# ## 2. 标题、统计期和全省概况
+
+# %%
+b = report.build_bulletin(run.table, period=PERIOD, trace=run.period.indicators, counts=counts, domain="bdc")
+h = b.headline
+print(f"{b.title}（{b.period_text}）")
+print(f"参评区县 {h['districts']} 个，全省平均分 {h['average']} 分", end="")
+print(
+    f"（上期 {h['prev_average']} 分，变化 {h['average_change']:+.2f}）"
+    if h["prev_average"] is not None
+    else ""
+)
+print(
+    f"达到 A4 的区县 {h['meets_a4']} 个，低于 A4 的 {h['below_a4']} 个；最高 {h['max']} 分，最低 {h['min']} 分"
+)
+
+# %% [markdown]
+# ## 3. 排名：分数、等级、名次和名次变化
+
+# %%
+lessons.ranking_table(run.table, b.current)
+
+# %% [markdown]
+# ## 4. 指标的优、良、差
+#
+# 优 = 达到目标值，良 = 单项得分 ≥ 60，差 = 低于 60；空白 = 本期不参评。先找“差”。
+
+# %%
 labels = lessons.toolkit_labels()
-print(f"统计期：{batch.name}    数据截止时间：{result.as_of}")
+levels = b.levels.rename(columns=labels["indicator"])
+levels.index = [
+    f"{q} {n}"
+    for q, n in zip(levels.index, b.ranking.set_index("QXDM").loc[levels.index, "QXMC"], strict=True)
+]
+levels.T.style.map(lessons.level_css).format(na_rep="")
 
 # %% [markdown]
-# ## 2. 各区县、各维度的问题比例（%）
+# ## 5. 整改建议：排名靠后的区县
 #
-# 问题比例 = 问题行数 ÷ 适用行数，按维度汇总。
+# 通报给排名最后的几个区县写出失分最多的指标，以及背后的规则、白话原因和整改办法（按问题数从多到少）。
 
 # %%
-c = result.counts[result.counts["evaluated"] & result.counts["QXDM"].isin(names.index)]
-by_dim = c.groupby(["QXDM", "dimension"])[["element_count", "unexpected_count"]].sum()
-share = (by_dim["unexpected_count"] / by_dim["element_count"].where(by_dim["element_count"] > 0) * 100).round(
-    2
-)
-table = share.unstack("dimension")
-table = table[[d for d in labels["dimension"] if d in table.columns]].rename(columns=labels["dimension"])
-table.index = [f"{q} {names[q]}" for q in table.index]
-table
+for advice in b.advice:
+    print(advice["summary"])
+last = b.advice[0]["QXDM"] if b.advice else b.ranking["QXDM"].iloc[-1]
+items = pd.DataFrame(b.advice[0]["items"] if b.advice else [], columns=["rule_id", "message", "fix", "n"])
+items.rename(columns={"rule_id": "规则编号", "message": "问题说明", "fix": "整改办法", "n": "问题数"})
 
 # %% [markdown]
-# ## 3. 示意名次（按全部规则的问题比例，从低到高）
-
-# %%
-total = c.groupby("QXDM")[["element_count", "unexpected_count"]].sum()
-ranking = pd.DataFrame(
-    {
-        "区县": [names[q] for q in total.index],
-        "检查次数": total["element_count"],
-        "问题数": total["unexpected_count"],
-        "问题比例（‰）": (total["unexpected_count"] / total["element_count"] * 1000).round(2),
-    }
-)
-ranking["示意名次"] = ranking["问题比例（‰）"].rank(method="min").astype(int)
-ranking = ranking.sort_values("示意名次")
-ranking
-
-# %% [markdown]
-# ## 4. 给最后一名区县的“整改建议”
+# ## 6. 追到具体记录
 #
-# 它问题最多的规则、白话原因和整改办法（这就是正式通报里“针对性整改建议”的来源）。
+# 检查通报统计期最后一天的批次（与 `dq check` 相同），在问题清单中筛出最后一名区县的问题：
+# 问题最多的规则、维度、白话原因和整改办法，再看几条具体记录（文件、Excel 行号、脱敏后的值）。
 
 # %%
-last = ranking.index[-1]
+batch = lessons.day_batches(DATA_DIR)[-1]
+result = toolkit.run_check(batch, mode="incremental")
 p_last = result.problems[result.problems["QXDM"] == last]
 top_last = lessons.top_errors(p_last, TOP_N)
-print(f"最后一名：{last} {names[last]}，问题 {len(p_last)} 个")
+print(f"批次 {batch.name}：{last} 的问题 {len(p_last)} 个")
 top_last
 
-# %% [markdown]
-# ## 5. 追到具体记录
-#
-# 问题最多的那条规则的几个例子：文件、行号（Excel 行号）、脱敏后的值。
-
 # %%
-lessons.examples(p_last, top_last["规则编号"].iloc[0] if len(top_last) else "", 5)
-
-# %%
-# TODO-bulletin：通报 API（toolkit.report / dq report）合入后，在这里生成当天的正式日报（综合得分、等级、
-# 排名、指标优良差、地图预警、整改建议），并与上面的示意表对照。
+rule = items["rule_id"].iloc[0] if len(items) else (top_last["规则编号"].iloc[0] if len(top_last) else "")
+print(f"规则 {rule} 的例子：")
+lessons.examples(p_last, rule, 5)
