@@ -932,3 +932,17 @@ def test_check_result_to_scores(tmp_path: Path, bdc_kit) -> None:
     assert math.isnan(t.loc[codes[0], "reconcile_rate"])  # no ledger yet
     ex = scoring.explain(res, codes[0], "2024-03-05")
     assert "bdc.fdcq.jzmj.range" in ex.text()
+
+
+def test_weakest_ignores_floating_point_noise(full: scoring.ScoreResult) -> None:
+    """An indicator at its target can show a loss of ~1e-15 points from float arithmetic: not weak."""
+    import dataclasses
+
+    ex = scoring.explain(full, D1, DAY)
+    ind = ex.indicators.copy()
+    scored = ind.index[ind["scored"]]
+    ind.loc[scored, "lost"] = 0.0
+    ind.loc[scored[0], "lost"] = 1e-15
+    ind.loc[scored[1], "lost"] = 2.5
+    weakest = dataclasses.replace(ex, indicators=ind).weakest(3)
+    assert list(weakest.index) == [scored[1]]

@@ -1142,8 +1142,9 @@ class Explanation:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def weakest(self, n: int = 3) -> pd.DataFrame:
-        """The scored indicators that lost most points, with the rules behind them."""
-        ind = self.indicators.loc[self.indicators["scored"] & (self.indicators["lost"] > 0)]
+        """The scored indicators that lost most points, with the rules behind them (a loss below 1e-9
+        points is floating-point noise of an indicator at its target, not a weakness)."""
+        ind = self.indicators.loc[self.indicators["scored"] & (self.indicators["lost"] > 1e-9)]
         return ind.sort_values("lost", ascending=False, kind="stable").head(n)
 
     def text(self) -> str:
