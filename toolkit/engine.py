@@ -524,7 +524,8 @@ def _open(
             if sources[code]:
                 _log(progress, f"reading {code}: {len(sources[code])} file(s)")
             _materialise(con, tables[code], required.get(code), stage, progress)
-        con.execute("CHECKPOINT")
+        if storage == "disk":
+            con.execute("CHECKPOINT")
     except BaseException:
         con.close()
         raise

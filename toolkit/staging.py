@@ -226,21 +226,28 @@ def _head(path: Path) -> bool:
 def _risky(path: Path) -> bool:
     """True if the file holds a construct on which DuckDB's CSV parser and Python's may differ: a space
     next to a quote character (DuckDB trims it), a carriage return that is not part of ``\\r\\n``, or
-    ``\\r\\n`` mixed with ``\\n``. Fast: only byte searches (``memchr``) unless quotes or CRs occur."""
-    cr = crlf = lf = 0
+    ``\\r\\n`` mixed with ``\\n``. Fast: ``memchr`` searches, unless quotes or CRs occur."""
     prev = b""
+    has_cr = False
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK_BYTES):
             if chunk.find(b'"') >= 0 or prev == b'"':
                 window = prev + chunk
                 if b' "' in window or b'" ' in window:
                     return True
-            if chunk.find(b"\r") >= 0 or prev == b"\r":
-                cr += chunk.count(b"\r")
-                crlf += (prev + chunk).count(b"\r\n")
-            lf += chunk.count(b"\n")
+            has_cr = has_cr or chunk.find(b"\r") >= 0
             prev = chunk[-1:]
-    return bool(cr) and (cr != crlf or lf != crlf)
+    if not has_cr:
+        return False
+    cr = crlf = lf = 0
+    prev = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            cr += chunk.count(b"\r")
+            lf += chunk.count(b"\n")
+            crlf += (prev + chunk).count(b"\r\n") if prev == b"\r" else chunk.count(b"\r\n")
+            prev = chunk[-1:]
+    return cr != crlf or lf != crlf
 
 
 def is_utf8(path: Path) -> bool:
