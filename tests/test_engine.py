@@ -957,3 +957,16 @@ def test_unusable_input_raises_like_the_loader(tmp_path, bdc_kit):
         count_batches(batch)
     with pytest.raises(ConfigError):
         count_batches([batch, batch])  # two batches with the same name
+
+
+def test_disk_storage_counts_the_same(sample, engine_sample, tmp_path):
+    res = count_batches(
+        sample / "incremental", storage="disk", memory_limit="256MB", threads=1, work_dir=tmp_path
+    )
+    base = engine_sample["incremental"]
+    cols = ["batch", "QXDM", "rule_id", "element_count", "unexpected_count", "evaluated", "engine"]
+    pd.testing.assert_frame_equal(res.counts[cols], base.counts[cols])
+    pd.testing.assert_frame_equal(res.rows, base.rows)
+    assert list(tmp_path.iterdir()) == []  # the work folder is removed
+    with pytest.raises(ConfigError):
+        count_batches(sample / "incremental", storage="cloud")

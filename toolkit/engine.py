@@ -17,8 +17,10 @@ loading any table into pandas and with bounded memory:
 4. a rule the compiler cannot reproduce exactly is validated by Great Expectations instead, batch by
    batch (``engine = "gx"`` in the result) — never skipped.
 
-DuckDB runs with ``memory_limit`` and a private ``temp_directory`` so that tables larger than memory are
-spilled to disk.
+Memory stays bounded: DuckDB runs with ``memory_limit`` and a private ``temp_directory``; input larger
+than a third of the limit is kept in a compressed database file in the private work folder (the buffer
+manager holds only what fits), smaller input in memory. Joins and aggregates spill to the temporary
+directory. The private folder is removed afterwards.
 
 Periods: ``batch`` is the folder name; for incremental batches named ``YYYY-MM-DD`` use
 :func:`batch_date` / :func:`add_periods` to derive day, ISO week and month.
@@ -388,27 +390,22 @@ def _pass(
     source = ident(target)
     if lets:
         source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in lets.items())} FROM {source})"
-    key_names = ", ".join(ident(k) for k in keys)
-    sql = (
-        f"{with_sql}SELECT batch, {key_names}, {', '.join(aggs)} FROM ("
-        f"SELECT t.{BATCH_COLUMN} AS batch, {', '.join(key_sql)}, {', '.join(flags) or 'true AS dq_true'} "
-        f"FROM {source} t {' '.join(joins.values())}"
-        f") GROUP BY ALL"
-    )
+    outer = ", ".join(["batch", *(ident(k) for k in keys), *aggs])
+    inner = ", ".join([f"t.{BATCH_COLUMN} AS batch", *key_sql, *flags])
+    sql = f"{with_sql}SELECT {outer} FROM (SELECT {inner} FROM {source} t {' '.join(joins.values())}) GROUP BY ALL"
     return con.execute(sql).df()
 
 
-def _collect(
-    df: pd.DataFrame,
-    crs: list[CompiledRule],
-    keys: Sequence[str],
-    results: dict[tuple[Any, ...], tuple[int, int]],
-) -> None:
-    pos = {name: j for j, name in enumerate(df.columns)}
-    for rec in df.itertuples(index=False, name=None):
-        kv = tuple(rec[1 : 1 + len(keys)])
-        for i, c in enumerate(crs):
-            results[(rec[0], kv, c.rule.rule_id)] = (int(rec[pos[f"e_{i}"]]), int(rec[pos[f"u_{i}"]]))
+def _collect(df: pd.DataFrame, crs: list[CompiledRule], keys: Sequence[str]) -> list[pd.DataFrame]:
+    """A pass's wide result as long frames: batch, keys, rule_id, element_count, unexpected_count."""
+    out = []
+    for i, c in enumerate(crs):
+        part = df[["batch", *keys, f"e_{i}", f"u_{i}"]].rename(
+            columns={f"e_{i}": "element_count", f"u_{i}": "unexpected_count"}
+        )
+        part.insert(1 + len(keys), "rule_id", c.rule.rule_id)
+        out.append(part)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ GX fallback
@@ -423,7 +420,7 @@ def _gx_counts(
     as_of: dt.datetime | None,
     calendar: workdays.WorkdayCalendar,
     keys: Sequence[str],
-) -> tuple[dict[tuple[Any, ...], tuple[int, int]], dict[str, str]]:
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Validate ``rules`` on one batch through Great Expectations (``dq check``'s own path); counts by
     (batch, key values, rule id) and the rules it could not evaluate."""
     from toolkit.check import _rule_rows, run_check  # Great Expectations: imported only when needed
@@ -439,7 +436,7 @@ def _gx_counts(
     res = run_check(
         batch_dir, domain=copy_domain(dom, suites, dom.overlay), mode=mode, as_of=as_of, calendar=calendar
     )
-    out: dict[tuple[Any, ...], tuple[int, int]] = {}
+    out: list[dict[str, Any]] = []
     for rule in res.rules:
         r = res.results.get(rule.rule_id)
         if r is None or r.error:
@@ -455,7 +452,15 @@ def _gx_counts(
         unexp = failing.groupby(list(keys)).size()
         for kv in elem.index.union(unexp.index):
             kt = kv if isinstance(kv, tuple) else (kv,)
-            out[(batch, kt, rule.rule_id)] = (int(elem.get(kv, 0)), int(unexp.get(kv, 0)))
+            out.append(
+                {
+                    "batch": batch,
+                    **dict(zip(keys, kt, strict=True)),
+                    "rule_id": rule.rule_id,
+                    "element_count": int(elem.get(kv, 0)),
+                    "unexpected_count": int(unexp.get(kv, 0)),
+                }
+            )
     return out, dict(res.not_evaluated)
 
 
@@ -614,6 +619,22 @@ def count_batches(
         )
     dom = domain if isinstance(domain, Domain) else load_domain(domain, overlay=overlay)
     keys = tuple(keys)
+    reserved = {
+        "batch",
+        "table",
+        "rows",
+        *COUNT_COLUMNS,
+        BATCH_COLUMN,
+        ROW_COLUMN,
+        "_order",
+        "_skip",
+        "_batch",
+    }
+    bad = [k for k in keys if k in reserved or k.startswith("failing_") or keys.count(k) > 1]
+    if bad:
+        raise ConfigError(
+            f"分组列 {bad} 无效。", f"invalid key column(s) {bad}.", fix_en="use field codes, e.g. QXDM"
+        )
     calendar = calendar or workdays.WorkdayCalendar()
     batch_dirs = resolve_batches(batches)
     rules = [r for r in dom.rules if mode in r.applies_to]
@@ -669,7 +690,7 @@ def count_batches(
             if any(c.uses_calendar for crs in compiled.values() for c in crs):
                 _calendar_sql(con, calendar)
             # ---- one pass per table (as-of gathered on the way), then one per view
-            results: dict[tuple[Any, ...], tuple[int, int]] = {}
+            long: list[pd.DataFrame] = []
             row_frames = []
             as_of_text: dict[str, str | None] = dict.fromkeys(s.batches)
             all_b = set(s.batches)
@@ -682,7 +703,7 @@ def count_batches(
                 df = _pass(
                     con, code, crs, keys, target_cols.get(code, t.columns), evaluated_in, all_b, True, asof
                 )
-                _collect(df, crs, keys, results)
+                long += _collect(df, crs, keys)
                 for j in range(len(asof)):
                     for b, v in df.groupby("batch")[f"asof_{j}"].max().items():
                         if isinstance(v, str) and (as_of_text[b] is None or v > as_of_text[b]):  # type: ignore[operator]
@@ -705,13 +726,10 @@ def count_batches(
                     continue
                 _log(progress, f"counting {target}: {len(crs)} rule(s)")
                 df = _pass(con, target, crs, keys, target_cols[target], evaluated_in, all_b, False)
-                _collect(df, crs, keys, results)
+                long += _collect(df, crs, keys)
             rows = pd.concat(row_frames, ignore_index=True) if row_frames else None
-            kv_by_batch: dict[str, set[tuple[str, ...]]] = {b: set() for b in s.batches}
             file_rows: dict[tuple[str, str], int] = {}
             if rows is not None:
-                for rec in rows[["batch", *keys]].drop_duplicates().itertuples(index=False, name=None):
-                    kv_by_batch[rec[0]].add(tuple(rec[1:]))
                 for (b, code), n in rows.groupby(["batch", "table"]).rows.sum().items():
                     file_rows[(b, code)] = int(n)
             calendar_years = _calendar_years_used(con, compiled, calendar)
@@ -721,7 +739,7 @@ def count_batches(
     # ---- Great Expectations for what the compiler declined, batch by batch
     for y in calendar_years:
         calendar.is_workday(dt.date(y, 1, 1))  # the calendar warns (once) for each year it does not cover
-    gx_counts: dict[tuple[Any, ...], tuple[int, int]] = {}
+    gx_records: list[dict[str, Any]] = []
     gx_objs = [r for r in rules if r.rule_id in gx_rules]
     by_name = {p.name: p for p in batch_dirs}
     for b in s.batches if gx_objs else []:
@@ -730,36 +748,36 @@ def count_batches(
             continue
         _log(progress, f"Great Expectations: {len(todo)} rule(s) on batch {b}")
         got, ne = _gx_counts(dom, todo, by_name[b], b, mode, as_of, calendar, keys)
-        gx_counts.update(got)
+        gx_records += got
         for rid, why in ne.items():
             not_eval[(b, rid)] = why
-    # ---- assemble
-    for b, kv, _rid in [*results, *gx_counts]:
-        kv_by_batch[b].add(kv)
-    records = []
-    for b in s.batches:
-        kvs = sorted(kv_by_batch[b])
-        for r in rules:
-            evaluated = (b, r.rule_id) not in not_eval
-            eng = "gx" if r.rule_id in gx_rules else "duckdb"
-            src = gx_counts if eng == "gx" else results
-            for kv in kvs:
-                e, u = src.get((b, kv, r.rule_id), (0, 0)) if evaluated else (0, 0)
-                records.append(
-                    {
-                        "batch": b,
-                        **dict(zip(keys, kv, strict=True)),
-                        "rule_id": r.rule_id,
-                        "table": r.table,
-                        "field": r.field,
-                        "dimension": r.dimension,
-                        "severity": r.severity,
-                        "element_count": e,
-                        "unexpected_count": u,
-                        "evaluated": evaluated,
-                        "engine": eng,
-                    }
-                )
+    # ---- assemble: every rule × every key value found in a batch (as counts.csv), zeros where nothing applies
+    count_cols = ["batch", *keys, "rule_id", "element_count", "unexpected_count"]
+    if gx_records:
+        long.append(pd.DataFrame.from_records(gx_records, columns=count_cols))
+    found = pd.concat(long, ignore_index=True) if long else pd.DataFrame(columns=count_cols)
+    key_frames = [found[["batch", *keys]]] + ([rows[["batch", *keys]]] if rows is not None else [])
+    kv = pd.concat(key_frames, ignore_index=True).drop_duplicates()
+    rule_frame = pd.DataFrame(
+        {
+            "rule_id": [r.rule_id for r in rules],
+            "table": [r.table for r in rules],
+            "field": [r.field for r in rules],
+            "dimension": [r.dimension for r in rules],
+            "severity": [r.severity for r in rules],
+            "engine": ["gx" if r.rule_id in gx_rules else "duckdb" for r in rules],
+            "_order": range(len(rules)),
+        }
+    )
+    grid = kv.merge(rule_frame, how="cross").merge(found, on=["batch", *keys, "rule_id"], how="left")
+    skipped = pd.DataFrame(list(not_eval), columns=["batch", "rule_id"]).assign(_skip=True)
+    grid = grid.merge(skipped, on=["batch", "rule_id"], how="left")
+    grid["evaluated"] = grid["_skip"].isna()
+    for col in ("element_count", "unexpected_count"):
+        grid[col] = grid[col].where(grid["evaluated"], 0).fillna(0).astype("int64")
+    grid["_batch"] = grid["batch"].map({b: i for i, b in enumerate(s.batches)})
+    grid = grid.sort_values(["_batch", "_order", *keys]).reset_index(drop=True)
+    counts = grid[["batch", *keys, *COUNT_COLUMNS]]
     row_cols = ["batch", *keys, "table", "rows", *[f"failing_{d}" for d in DIMENSIONS]]
     if rows is None:
         rows = pd.DataFrame(columns=row_cols)
@@ -780,7 +798,7 @@ def count_batches(
         columns=["batch", "table", "file", "format", "encoding", "read", "rows_read"],
     )
     return EngineCounts(
-        counts=pd.DataFrame.from_records(records, columns=["batch", *keys, *COUNT_COLUMNS]),
+        counts=counts,
         rows=rows[row_cols].sort_values(["batch", *keys, "table"]).reset_index(drop=True),
         files=files.sort_values(["batch", "table"]).reset_index(drop=True),
         seconds=time.perf_counter() - t0,
