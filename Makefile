@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check toolkit tests expectations benchmarks
+	$(VENV)/bin/ruff format --check toolkit tests expectations benchmarks
 	$(PY) -m pytest
 
 lint: $(STAMP)

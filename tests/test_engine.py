@@ -481,6 +481,9 @@ def test_working_time_limit(con, pairs, limit):
         x, y = validators.parse_datetime(a), validators.parse_datetime(b)
         if x is None or y is None or y < x:
             return False
+        lo, hi = validators.plausible_years()  # implausible years are left to the plausibility rules
+        if not (lo <= x.year <= hi and lo <= y.year <= hi):
+            return False
         if minutes is not None and (y - x).total_seconds() > float(minutes) * 60:
             return True
         return working_days is not None and cal.workdays_elapsed(x, y) > int(working_days)

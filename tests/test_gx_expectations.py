@@ -340,6 +340,31 @@ def test_datetime_text(gx, date_only):
     assert got["rows"] == set(range(len(DATETIMES) - 1)) - want_ok
 
 
+def test_plausible_datetime_flags_typed_years_only(gx):
+    """Hand-computed: the window is 1949 … next year; unreadable values are the format rule's business."""
+    import datetime as dt
+
+    next_year = dt.date.today().year + 1
+    values = [
+        "2204-12-31 10:00:00",  # the typo of the hostile-input review
+        "1948-12-31",
+        "1949-01-01 00:00:00",
+        f"{next_year}-12-31 23:59:59",
+        f"{next_year + 1}-01-01",
+        "2024-03-05 14:30:00",
+        "2204年",  # unreadable: left to expect_column_values_to_be_valid_datetime_text
+        None,
+    ]
+    got = gx.validate(
+        column(values), ge.ExpectColumnValuesToBePlausibleDatetime(column="v", min_year=1949, years_ahead=1)
+    )
+    assert got["rows"] == {0, 1, 4}
+    narrow = gx.validate(
+        column(values), ge.ExpectColumnValuesToBePlausibleDatetime(column="v", min_year=2024)
+    )
+    assert narrow["rows"] == {0, 1, 2, 4}
+
+
 def test_datetime_text_against_core_expectations(gx):
     """Independent oracle: GX core regex (zero-padded layout) + strftime format (a real date and time)."""
     values = [v for v in DATETIMES if v is None or " " in v.strip() or v.count("-") == 2]

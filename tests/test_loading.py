@@ -603,7 +603,7 @@ def test_load_batch_reads_known_tables_and_reports_the_rest(tmp_path: Path) -> N
     write_csv(tmp_path / "qlt_fw_fdcq_yz.CSV", [["YWH", "QXDM", "SLSJ"], ["YW1", "420102", "2024-01-05"], []])
     write_xlsx(tmp_path / "Ztt_Gy_Qlr.XLSX", [["YWH", "QLRMC"], ["YW1", "张三"], ["YW1", "李四"]])
     (tmp_path / "readme.txt").write_text("notes", encoding="utf-8")
-    (tmp_path / "JR_BW.xls").write_bytes(b"old excel")
+    (tmp_path / "old_export.xls").write_bytes(b"old excel")  # JR_BW.xls would be an error: test_discovery
     (tmp_path / "~$Ztt_Gy_Qlr.XLSX").write_bytes(b"excel lock file")
     (tmp_path / "subfolder").mkdir()
 
@@ -614,7 +614,7 @@ def test_load_batch_reads_known_tables_and_reports_the_rest(tmp_path: Path) -> N
     assert list(batch.tables) == [FDCQ, QLR]
     assert batch.tables[FDCQ].table == FDCQ and batch.tables[FDCQ].path.name == "qlt_fw_fdcq_yz.CSV"
     assert batch.tables[QLR].format == "xlsx"
-    assert batch.unknown_files == sorted(["readme.txt", "JR_BW.xls", "~$Ztt_Gy_Qlr.XLSX"])
+    assert batch.unknown_files == sorted(["readme.txt", "old_export.xls", "~$Ztt_Gy_Qlr.XLSX"])
     assert batch.absent_tables == ["JR_BW"]
     assert batch.rows_read == 3
     assert batch.tables[FDCQ].blank_rows == 1

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from toolkit.domain import load_domain
-from toolkit.masking import mask_id, mask_name, mask_phone, mask_value, masker_for
+from toolkit.masking import (
+    Masker,
+    mask_id,
+    mask_name,
+    mask_phone,
+    mask_staff_name,
+    mask_value,
+    masker_for,
+    scrub_text,
+)
 
 
 @pytest.fixture(scope="module")
@@ -115,14 +125,10 @@ def test_mask_value_masks_personal_fields(pii, field, value, expected):
         ("BIZMSGID", "420102240305000001"),
         ("SLSJ", "2024-03-05 09:00:00"),
         ("QLBL", 50),
-        (
-            "UNKNOWN_FIELD",
-            "42010219910101123X",
-        ),  # not declared personal: the toolkit only masks declared fields
     ],
 )
 def test_mask_value_leaves_other_fields_alone(pii, field, value):
-    got = mask_value(field, value, pii)
+    got = mask_value(field, value, pii, exempt={"BIZMSGID", "YWH"})  # record keys are not scrubbed
     assert got == value
     assert type(got) is type(value)
 
@@ -139,3 +145,62 @@ def test_masker_for():
     assert masker_for("phone") is mask_phone
     assert masker_for(None) is None
     assert masker_for("address") is None
+
+
+# ------------------------------------------------------------------------------------ free text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("身份证42010219910101007X号", "身份证420102********007X号"),
+        ("身份证42010219910101007x", "身份证420102********007x"),
+        ("420102 19910101 007X", "420102********007X"),
+        ("420102-19910101-007X", "420102********007X"),
+        ("旧证420102910101007。", "旧证420102*****1007。"),
+        ("电话13912345678", "电话139****5678"),
+        ("电话139-1234-5678", "电话139****5678"),
+        ("电话139 1234 5678", "电话139****5678"),
+        ("+86 139 1234 5678", "139****5678"),
+        ("+8613912345678", "139****5678"),
+        ("008613912345678", "139****5678"),
+        ("个体户92420102MA4K12345X", "个体户924201********345X"),
+        ("公司91420102MA4K12345X", "公司91420102MA4K12345X"),  # an enterprise's code is public
+        ("单元号420102001001GB00001F00010001", "单元号420102001001GB00001F00010001"),
+        ("业务号42038120210311500001", "业务号42038120210311500001"),  # 20 digits: not an ID
+        ("面积 123.45，2024-03-05 09:00:00", "面积 123.45，2024-03-05 09:00:00"),
+        ("座机027-12345678", "座机027-12345678"),
+    ],
+)
+def test_free_text_is_scrubbed(text, expected):
+    assert scrub_text(text) == expected
+    assert scrub_text(expected) == expected  # idempotent: masked text never looks personal again
+
+
+def test_names_of_the_batch_are_masked_wherever_they_appear():
+    masker = Masker.for_frames(
+        {"QLRMC": "name", "ZJH": "id_no"},
+        [
+            pd.DataFrame(
+                {
+                    "QLRMC": ["张三", "欧阳娜娜", "某某有限公司这是一个很长的公司名称", None],
+                    "ZJH": ["1", "2", "3", "4"],
+                }
+            )
+        ],
+        exempt={"YWH"},
+    )
+    assert masker.names == {"张三", "欧阳娜娜"}  # a company is not a person's name
+    assert masker.value("FDZL", "张三家住欧阳娜娜隔壁") == "张*家住欧***隔壁"
+    assert masker.value("QLRMC", "张三") == "张*"
+    assert masker.value("YWH", "42010219910101007X") == "42010219910101007X"  # a record key stays usable
+    assert masker.text("备注：张三 13912345678") == "备注：张* 139****5678"
+
+
+def test_staff_names_can_be_masked_too():
+    assert [mask_staff_name(n) for n in ("何晓东", "何东", "欧阳晓东", "何")] == [
+        "何*东",
+        "何*",
+        "欧**东",
+        "何",
+    ]

@@ -94,3 +94,32 @@ def test_the_scan_would_find_a_leak(sample, tmp_path):
     assert some_name in _decoded(tmp_path / "x.json")
     assert "\\u" in (tmp_path / "x.json").read_text(encoding="utf-8")
     assert some_id in _decoded(tmp_path / "y.html")
+
+
+def test_no_output_of_the_demo_shows_personal_data(tmp_path):
+    """Everything `make demo` writes (checks, Data Docs, scores, history, bulletin, common problems; HTML,
+    XLSX, CSV, JSON, DuckDB) is scanned for every ID, phone number and name of the sample it ran on."""
+    from scan import text_of
+
+    from toolkit import demo
+
+    out = tmp_path / "demo"
+    assert demo.main(["--out", str(out), "--days", "3", "--stock-rows", "300"]) == 0
+    sample = out / "sample"
+    values: dict[str, set[str]] = {"name": set(), "id_no": set(), "phone": set(), "_other": set()}
+    for batch in [sample / "stock", *sorted((sample / "incremental").iterdir())]:
+        for kind, vals in _personal_values(batch).items():
+            values[kind] |= vals
+    allowed = "\n".join(values["_other"]) + json.dumps(load_domain("bdc").suites, ensure_ascii=False)
+    names = {n for n in values["name"] if len(n) >= 2 and n not in allowed}
+    numbers = {v for v in values["id_no"] | values["phone"] if len(v) >= 7}
+    assert len(names) > 50 and len(numbers) > 50
+    files = [p for p in out.rglob("*") if p.is_file() and sample not in p.parents]
+    kinds = {p.suffix for p in files}
+    assert {".html", ".xlsx", ".csv", ".json"} <= kinds, kinds
+    leaks = []
+    for path in files:
+        text = text_of(path)
+        found = [v for v in numbers if v in text] + [n for n in names if n in text]
+        leaks += [(str(path.relative_to(out)), v) for v in found[:5]]
+    assert not leaks, leaks

@@ -374,6 +374,8 @@ def _broken(rule: str, value: str, row: dict[str, str]) -> bool | None:
         return bool(value) and not validators.is_clean_text(value)
     if check == "datetime":
         return bool(value) and not validators.is_datetime(value)
+    if check == "plausible":
+        return validators.is_datetime(value) and not validators.is_plausible_datetime(value)
     if check == "format" and rule.endswith("bdcdyh.format"):
         return not validators.is_unit_number(value)
     if check == "qxdm_prefix":

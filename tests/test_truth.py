@@ -88,6 +88,7 @@ def test_truth_covers_every_kind_of_check(truth):
         "integer",
         "date",
         "after_start",
+        "plausible",
     }
     assert needed <= kinds, needed - kinds
 

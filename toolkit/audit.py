@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from toolkit.common_problems import district_name, safe_value
 from toolkit.errors import ConfigError, InputError
+from toolkit.masking import Masker
+from toolkit.yamlfile import load_yaml
 
 __all__ = ["AuditResult", "allocate", "draw_sample", "load_audit_config", "run_audit", "write_checklist"]
 
@@ -78,7 +79,7 @@ def load_audit_config(domain) -> dict[str, Any]:
     path = Path(domain.path) / "audit.yaml"
     if not path.exists():
         raise ConfigError("该领域没有抽查配置 audit.yaml。", "this domain has no audit.yaml.", path=path)
-    cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    cfg = load_yaml(path) or {}
     for key in ("tables", "district", "stratum", "columns"):
         if key not in cfg:
             raise ConfigError(f"audit.yaml 缺少 {key}。", f"audit.yaml lacks {key}.", path=path)
@@ -188,11 +189,11 @@ def run_audit(
                 .apply(lambda s: "、".join(safe_value(v, pii.get(name, "name")) for v in s.dropna()))
             )
             sample[holders.get("label", "权利人")] = sample["YWH"].map(names).fillna("")
-    # mask personal fields, label codes
-    pii = dom.pii_fields()
+    # mask personal fields and scrub every other text (an ID typed into an address …), label codes
+    masker = Masker.for_frames(dom.pii_fields(), [t.frame for t in batch.tables.values()], dom.key_fields())
     for c in cfg["columns"]:
-        if c in pii:
-            sample[c] = [safe_value(v, pii[c]) for v in sample[c]]
+        if c in sample.columns and sample[c].dtype == object:
+            sample[c] = [masker.value(c, v) for v in sample[c]]
     strata.insert(1, "区县名称", [district_name(d) for d in strata["区县代码"]])
     return AuditResult(sample=sample, strata=strata, seed=seed, size=size, batch=Path(batch_dir), config=cfg)
 

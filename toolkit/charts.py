@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.fonts import use_cjk
+from toolkit.sheets import read_csv
 
 __all__ = [
     "MapTile",
@@ -111,7 +112,7 @@ def prefecture_name(code: str) -> str:
 
 def read_layout(path: Path) -> dict[str, tuple[int, int]]:
     """``QXDM,row,col`` CSV → {QXDM: (row, col)}."""
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    frame = read_csv(path)
     return {str(r.QXDM): (int(r.row), int(r.col)) for r in frame.itertuples()}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,17 +21,13 @@ import pandas as pd
 
 from toolkit import validators, workdays
 from toolkit.domain import Domain, Rule, load_domain
-from toolkit.errors import DQError
+from toolkit.errors import ConfigError, DQWarning, InputError, InternalCountError, warning_lines
 from toolkit.gx_run import RuleResult, run_checkpoint
 from toolkit.loading import ROW_COLUMN, Batch, load_batch
-from toolkit.masking import mask_value
+from toolkit.masking import Masker
 from toolkit.views import build_views
 
 NO_DISTRICT = ""  # rows whose district code is empty
-
-
-class InternalCountError(DQError):
-    pass
 
 
 @dataclass
@@ -47,8 +44,22 @@ class CheckResult:
     problems: pd.DataFrame
     frames: dict[str, pd.DataFrame]
     started: dt.datetime
+    masker: Masker = field(default_factory=Masker)
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def batch_warnings(self) -> list[str]:
+        """Warnings about how the batch was read (e.g. IDs stored as numbers in Excel)."""
+        out = []
+        for t in self.batch.tables.values():
+            for col in getattr(t, "lossy_columns", []) or []:
+                out.append(
+                    f"{t.path.name} 的 {col} 列在 Excel 中存为数字，超过 15 位的号码可能已丢失末尾数字；请把该列设为“文本”格式后重新导出。"
+                    f" / column {col} of {t.path.name} holds numbers in Excel: digits beyond the 15th may be lost;"
+                    " format the column as text and export again."
+                )
+        return out
 
     @property
     def critical_failures(self) -> list[str]:
@@ -77,9 +88,10 @@ def latest_timestamp(domain: Domain, batch: Batch) -> dt.datetime | None:
         for f in fields:
             if f not in frame.columns:
                 continue
+            lo, hi = domain.plausible_years(table, f)
             for v in frame[f].dropna().unique():
                 ts = validators.parse_datetime(v)
-                if ts is not None and (best is None or ts > best):
+                if ts is not None and lo <= ts.year <= hi and (best is None or ts > best):
                     best = ts
     return best
 
@@ -87,7 +99,8 @@ def latest_timestamp(domain: Domain, batch: Batch) -> dt.datetime | None:
 def _rule_rows(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     """The rows a rule applies to, as Great Expectations counts them: its row condition only. (For
     column-pair rules GX's ``element_count`` includes rows that ``ignore_row_if`` skips.)"""
-    return frame.query(rule.row_condition) if rule.row_condition else frame
+    cond = rule.condition
+    return frame[cond.mask(frame)] if cond is not None else frame
 
 
 def _district_counts(
@@ -155,10 +168,13 @@ def _district_counts(
 
 
 def _problems(
-    domain: Domain, batch: Batch, frames: dict[str, pd.DataFrame], results: dict[str, RuleResult]
+    domain: Domain,
+    batch: Batch,
+    frames: dict[str, pd.DataFrame],
+    results: dict[str, RuleResult],
+    masker: Masker,
 ) -> pd.DataFrame:
     dcol = domain.config.get("district_column", "QXDM")
-    pii = domain.pii_fields()
     out = []
     for rid in sorted(results):
         res = results[rid]
@@ -188,17 +204,17 @@ def _problems(
                 {
                     "rule_id": rid,
                     "table": rule.table,
-                    dcol: rec.get(dcol) or brow.get(dcol),
-                    "YWH": brow.get("YWH") if "YWH" in brow.index else None,
+                    dcol: masker.text(rec.get(dcol) or brow.get(dcol)),
+                    "YWH": masker.value("YWH", brow.get("YWH")) if "YWH" in brow.index else None,
                     "field": rule.field,
-                    "value_masked": mask_value(rule.field, value, pii),
+                    "value_masked": masker.value(rule.field, value),
                     "message_zh": rule.meta["message_zh"],
                     "fix_zh": rule.meta["fix_zh"],
-                    "detail_zh": detail,
+                    "detail_zh": masker.text(detail),
                     "severity": rule.severity,
                     "dimension": rule.dimension,
-                    "key": "|".join(str(brow.get(k) or "") for k in key_cols),
-                    "file": src.path.name if src is not None else "",
+                    "key": "|".join(str(masker.value(k, brow.get(k)) or "") for k in key_cols),
+                    "file": masker.text(src.path.name) if src is not None else "",
                     "row": row,
                 }
             )
@@ -233,6 +249,15 @@ def select_rules(
             not_evaluated[r.rule_id] = f"缺少表 / table absent: {', '.join(missing)}"
         elif r.target not in frames:
             not_evaluated[r.rule_id] = f"无法生成视图 / view not built: {r.target}"
+        else:
+            cond = r.condition
+            used = [
+                *(r.kwargs.get(k) for k in ("column", "column_A", "column_B")),
+                *(cond.columns if cond else []),
+            ]
+            absent = [c for c in used if isinstance(c, str) and c not in frames[r.target].columns]
+            if absent:
+                not_evaluated[r.rule_id] = f"缺少列 / column absent: {', '.join(absent)}"
     return rules, not_evaluated
 
 
@@ -247,27 +272,65 @@ def run_check(
     calendar: workdays.WorkdayCalendar | None = None,
     progress: bool = False,
 ) -> CheckResult:
+    """Check one batch (see the module docstring). The toolkit's warnings raised on the way (e.g. a year
+    the holiday calendar does not cover) are collected in :attr:`CheckResult.warnings`, once each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DQWarning)
+        result = _run_check(batch_dir, domain, mode, as_of, overlay, docs_dir, calendar, progress)
+    for w in caught:
+        if not issubclass(w.category, DQWarning):  # shown as Python would have shown it
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    result.warnings = list(dict.fromkeys([*result.batch_warnings(), *warning_lines(caught)]))
+    return result
+
+
+def _run_check(
+    batch_dir: str | Path,
+    domain: str | Domain,
+    mode: str,
+    as_of: dt.datetime | None,
+    overlay: str | Path | None,
+    docs_dir: Path | None,
+    calendar: workdays.WorkdayCalendar | None,
+    progress: bool,
+) -> CheckResult:
     started = dt.datetime.now()
     t0 = time.perf_counter()
     dom = domain if isinstance(domain, Domain) else load_domain(domain, overlay=overlay)
     tables = dom.mode_tables(mode)
     required = dom.required_columns()
-    batch = load_batch(batch_dir, {t: required[t] for t in tables}, progress=progress)
+    batch = load_batch(
+        batch_dir, {t: required[t] for t in tables}, core=dom.core_tables(mode), progress=progress
+    )
     as_of_source = "given"
     if as_of is None:
         as_of, as_of_source = latest_timestamp(dom, batch), "latest timestamp in batch"
     frames: dict[str, pd.DataFrame] = {code: t.frame for code, t in batch.tables.items()}
     frames.update(build_views(dom, batch, as_of))
     rules, not_evaluated = select_rules(dom, mode, batch, frames)
+    if not rules:
+        raise ConfigError(
+            f"领域 {dom.name} 的 {mode} 模式没有任何规则（地方规则停用了全部规则？）。",
+            f"domain {dom.name} has no rule for mode {mode} (did an overlay switch them all off?).",
+            fix_zh="检查不能没有规则：请保留国家规则，或只停用个别规则。",
+            fix_en="a check needs rules: keep the national rules, or switch off only some of them.",
+        )
+    if len(not_evaluated) == len(rules):
+        raise InputError(
+            "这个批次上没有一条规则能够执行，检查结果不能算作通过。",
+            "no rule could be evaluated on this batch, so it cannot pass.",
+            path=batch.folder,
+            fix_zh="请检查批次是否包含该模式所需的表和列。",
+            fix_en="check that the batch holds the tables and columns this mode needs.",
+        )
     by_target: dict[str, list[Rule]] = {}
     for r in rules:
         if r.rule_id not in not_evaluated:
             by_target.setdefault(r.target, []).append(r)
+    masker = Masker.for_frames(dom.pii_fields(), [t.frame for t in batch.tables.values()], dom.key_fields())
     workdays.use_calendar(calendar)
     try:
-        results = run_checkpoint(
-            f"{dom.name}_{mode}", frames, by_target, pii=dom.pii_fields(), docs_dir=docs_dir
-        )
+        results = run_checkpoint(f"{dom.name}_{mode}", frames, by_target, masker=masker, docs_dir=docs_dir)
     finally:
         workdays.use_calendar(None)
     for rid, res in results.items():
@@ -283,7 +346,8 @@ def run_check(
         }
     )
     counts = _district_counts(dom, frames, results, rules, not_evaluated, districts)
-    problems = _problems(dom, batch, frames, results)
+    counts[dcol] = counts[dcol].map(masker.text)  # a unit column is data too: an ID typed into it is masked
+    problems = _problems(dom, batch, frames, results, masker)
     return CheckResult(
         domain=dom,
         mode=mode,
@@ -297,5 +361,6 @@ def run_check(
         problems=problems,
         frames=frames,
         started=started,
+        masker=masker,
         seconds=time.perf_counter() - t0,
     )

@@ -1,44 +1,37 @@
 """The ``dq`` command line (see shared/spec/cli-and-outputs.md).
 
-Exit codes of ``dq check``: 0 passed the gate, 1 a critical rule failed beyond its tolerance, 2 the input
-(or configuration) could not be used — then nothing is written that could pass for a result.
+Exit codes (every command; see :mod:`toolkit.console`): 0 done / passed the gate, 1 the data failed the
+gate (a critical rule failed beyond its tolerance), 2 the input or configuration could not be used — then
+nothing is written that could pass for a result —, 3 an internal error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from toolkit.console import GuardedGroup, err, fail, out, print_warnings, safe_message, show_progress
 from toolkit.errors import DQError
 from toolkit.ledger_cli import ledger_app, print_sync_report
 
 app = typer.Typer(
+    cls=GuardedGroup,
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
     help="政务登记数据质量工具包 / data-quality toolkit for registration data",
 )
-err = Console(stderr=True)
-out = Console()
 app.add_typer(ledger_app, name="ledger")
-
-
-def show_progress() -> bool:
-    """Progress bars only for a person at a terminal; quiet in CI and in pipes."""
-    return sys.stderr.isatty() and not os.environ.get("CI")
+__all__ = ["app", "err", "main", "out", "show_progress"]
 
 
 def _fail(exc: DQError, code: int = 2) -> None:
-    err.print(f"[bold red]错误 / error[/]\n{escape(exc.message)}")
-    raise typer.Exit(code)
+    fail(exc, code)
 
 
 @app.command()
@@ -67,7 +60,7 @@ def sample(
         )
     except DQError as exc:
         _fail(exc)
-    out.print(escape(f"示例数据已写入 / sample written: {out_dir}  ({info.get('summary', '')})"))
+    out.print(safe_message(f"示例数据已写入 / sample written: {out_dir}  ({info.get('summary', '')})"))
 
 
 def _print_check(result, paths) -> None:
@@ -92,7 +85,7 @@ def _print_check(result, paths) -> None:
         2: "[red]无法完成 / COULD NOT RUN[/]",
     }[result.exit_code]
     t.add_row("结论 / gate", verdict)
-    t.add_row("输出 / outputs", escape(str(paths["summary"].parent)))
+    t.add_row("输出 / outputs", safe_message(str(paths["summary"].parent)))
     out.print(t)
 
 
@@ -115,24 +108,22 @@ def check(
     """质检关口：检查一个批次 / the QA gate: check a batch and write counts, problems, summary, Data Docs."""
     from toolkit import validators, workdays
     from toolkit.check import run_check
-    from toolkit.outputs import write_outputs
+    from toolkit.outputs import discard_outputs, prepare_out_dir, write_outputs
 
+    ts = None
+    if as_of:
+        ts = validators.parse_datetime(as_of)
+        lo, hi = validators.plausible_years()
+        if ts is None or not lo <= ts.year <= hi:
+            raise DQError(
+                f"--as-of 的值 {as_of!r} 不是有效时间（年份应在 {lo}–{hi} 之间）。",
+                f"--as-of {as_of!r} is not a datetime with a year in {lo}–{hi}.",
+                fix_zh="写成 2024-03-05 18:00:00",
+                fix_en="use e.g. 2024-03-05 18:00:00",
+            )
     # never leave an earlier run's files behind that could pass for this run's result
-    for stale in ("counts.csv", "problems.csv", "summary.json"):
-        (out_dir / stale).unlink(missing_ok=True)
-    if (out_dir / "data_docs").exists():
-        shutil.rmtree(out_dir / "data_docs")
+    prepare_out_dir(out_dir, docs=data_docs)
     try:
-        ts = None
-        if as_of:
-            ts = validators.parse_datetime(as_of)
-            if ts is None:
-                raise DQError(
-                    f"--as-of 的值 {as_of!r} 不是有效时间。",
-                    f"--as-of {as_of!r} is not a datetime.",
-                    fix_zh="写成 2024-03-05 18:00:00",
-                    fix_en="use e.g. 2024-03-05 18:00:00",
-                )
         calendar = workdays.from_holiday_file(holidays) if holidays else None
         result = run_check(
             input_dir,
@@ -144,15 +135,18 @@ def check(
             calendar=calendar,
             progress=show_progress(),
         )
+        ledger_report = None
         if ledger is not None:  # before the outputs: a ledger that cannot be updated fails the run (exit 2)
             from toolkit.ledger import sync_check
 
             ledger_report = sync_check(ledger, result, actor="dq check", calendar=calendar)
-    except DQError as exc:
-        _fail(exc)
-    paths = write_outputs(result, out_dir)
+        paths = write_outputs(result, out_dir)
+    except BaseException:
+        discard_outputs(out_dir)  # a failed run leaves nothing that could pass for a result
+        raise
     _print_check(result, paths)
-    if ledger is not None:
+    print_warnings(result.warnings)
+    if ledger_report is not None:
         print_sync_report(ledger_report)
     raise typer.Exit(result.exit_code)
 
@@ -229,7 +223,7 @@ def _print_scores(run, out_dir: Path) -> None:
             f"批次 / batches: {u.batches}，本次计数 / counted now: {u.counted}，"
             f"读取行数 / rows read: {u.rows_read:,}，用时 / seconds: {u.seconds:.1f}"
         )
-    out.print(escape(f"已写入 / written: {out_dir / 'scores.csv'}"))
+    out.print(safe_message(f"已写入 / written: {out_dir / 'scores.csv'}"))
 
 
 @app.command()
@@ -275,7 +269,7 @@ def report(
     except DQError as exc:
         _fail(exc)
     for p in paths.values():
-        out.print(escape(f"已写入 / written: {p}"))
+        out.print(safe_message(f"已写入 / written: {p}"))
 
 
 @app.command("common-problems")
@@ -286,20 +280,20 @@ def common_problems(
     title: Annotated[str, typer.Option(help="标题 / title")] = "不动产登记数据常见问题清单",
 ) -> None:
     """常见问题清单 / common-problems list (HTML + XLSX) from a problems.csv."""
-    import pandas as pd
 
     from toolkit.common_problems import build_common_problems, write_common_problems
+    from toolkit.sheets import read_csv
 
     try:
         if not problems.is_file():
             raise DQError("问题清单文件不存在。", "problems file not found.", path=problems)
-        frame = pd.read_csv(problems, dtype=str, encoding="utf-8-sig")
+        frame = read_csv(problems)
         cp = build_common_problems(frame, domain=domain)
         paths = write_common_problems(cp, out_dir, title=title)
     except DQError as exc:
         _fail(exc)
     for p in paths.values():
-        out.print(escape(f"已写入 / written: {p}"))
+        out.print(safe_message(f"已写入 / written: {p}"))
 
 
 @app.command()
@@ -319,11 +313,14 @@ def audit(
     except DQError as exc:
         _fail(exc)
     out.print(
-        escape(f"抽查清单已写入 / checklist written: {path}（{len(result.sample)} 件，种子 / seed {seed}）")
+        safe_message(
+            f"抽查清单已写入 / checklist written: {path}（{len(result.sample)} 件，种子 / seed {seed}）"
+        )
     )
 
 
 def main() -> None:
+    """Console entry point (``dq``)."""
     app()
 
 

@@ -15,7 +15,6 @@ masked.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.masking import mask_id, mask_phone, masker_for
+from toolkit.masking import masker_for, scrub_text
 
 __all__ = [
     "CommonProblems",
@@ -38,14 +37,6 @@ NO_DISTRICT_NAME = "（未填区县）"
 
 # how many characters each personal-data class keeps visible (see toolkit.masking)
 _VISIBLE = {"name": 1, "id_no": 10, "phone": 7}
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
-
-
-def scrub_text(text: str) -> str:
-    """Mask anything in ``text`` that looks like a citizen ID (15/18 characters) or a mobile number."""
-    text = _ID_RE.sub(lambda m: mask_id(m.group(1)), text)
-    return _PHONE_RE.sub(lambda m: mask_phone(m.group(1)), text)
 
 
 def safe_value(value: Any, kind: str | None = None, *, exempt: bool = False) -> str:

@@ -14,9 +14,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from toolkit.conditions import Condition, parse_condition
 from toolkit.errors import ConfigError
+from toolkit.sqlcompile import vet_rule
+from toolkit.validators import plausible_years
+from toolkit.yamlfile import load_yaml
 
 #: Where the shipped domain packs live (``expectations/`` at the top of the repository). Can be moved
 #: with the environment variable ``DQ_EXPECTATIONS``.
@@ -24,6 +26,8 @@ EXPECTATIONS_DIR = Path(
     os.environ.get("DQ_EXPECTATIONS", Path(__file__).resolve().parent.parent / "expectations")
 )
 
+#: The expectation type whose window bounds the as-of (see :meth:`Domain.plausible_years`).
+PLAUSIBLE_TYPE = "expect_column_values_to_be_plausible_datetime"
 SEVERITIES = ("critical", "warning")
 DIMENSIONS = (
     "completeness",
@@ -89,15 +93,26 @@ class Rule:
         return list(self.meta.get("requires") or [self.table])
 
     @property
+    def condition(self) -> Condition | None:
+        """The row condition, parsed by the strict parser (:mod:`toolkit.conditions`)."""
+        return parse_condition(self.kwargs.get("row_condition"))
+
+    @property
     def row_condition(self) -> str | None:
-        cond = self.kwargs.get("row_condition")
-        if isinstance(cond, dict):  # GX serialises pass-through filters as a dict
-            cond = cond.get("pass_through_filter")
-        return cond or None
+        """The row condition as written in the suite (text), or ``None``."""
+        cond = self.condition
+        return cond.text if cond else None
 
     def expectation_config(self) -> dict[str, Any]:
-        """The Great Expectations configuration (type, kwargs, meta, severity) of this rule."""
+        """The Great Expectations configuration (type, kwargs, meta, severity) of this rule. The row
+        condition is handed over as a structured Great Expectations condition built from the parsed
+        tree, never as text that Great Expectations would pass to ``DataFrame.query``."""
         kwargs = dict(self.kwargs)
+        kwargs.pop("condition_parser", None)
+        kwargs.pop("row_condition", None)
+        cond = self.condition
+        if cond is not None:
+            kwargs["row_condition"] = cond.gx()
         if self.tolerance > 0:
             kwargs["mostly"] = round(1.0 - self.tolerance, 10)
         return {"type": self.type, "kwargs": kwargs, "meta": dict(self.meta), "severity": self.severity}
@@ -144,6 +159,14 @@ class Domain:
                     out[f] = spec["pii"]
         return out
 
+    def key_fields(self) -> set[str]:
+        """The record-key columns of every table (they identify records, not persons)."""
+        out: set[str] = set()
+        for t in self.tables.values():
+            key = t.get("key")
+            out.update(key if isinstance(key, list) else [key] if key else [])
+        return out
+
     def field_label(self, table: str, field_code: str) -> str:
         try:
             return self.tables[table]["fields"][field_code]["label_zh"]
@@ -163,6 +186,21 @@ class Domain:
                 fix_en=f"choose one of {', '.join(modes)}",
             )
         return list(modes[mode]["tables"])
+
+    def core_tables(self, mode: str) -> list[str]:
+        """The tables every batch of ``mode`` must contain (``core:`` under the mode in ``domain.yaml``;
+        none when absent): a batch without one cannot pass (:class:`~toolkit.errors.CoreTableMissingError`)."""
+        tables = self.mode_tables(mode)
+        core = list(self.config["modes"][mode].get("core") or [])
+        stray = [t for t in core if t not in tables]
+        if stray:
+            raise ConfigError(
+                f"领域 {self.name} 的模式 {mode} 的主表 {', '.join(stray)} 不在该模式的表中。",
+                f"domain {self.name}, mode {mode}: core table(s) {', '.join(stray)} not among the mode's tables.",
+                fix_zh="core 只能列出 tables 中的表。",
+                fix_en="list under core only tables listed under tables.",
+            )
+        return core
 
     @property
     def views(self) -> dict[str, dict[str, Any]]:
@@ -189,6 +227,15 @@ class Domain:
                 )
         return out
 
+    def plausible_years(self, table: str, field_code: str) -> tuple[int, int]:
+        """The window of years a timestamp of ``table.field_code`` may fall in: from the pack's
+        plausibility rule on that field (``expect_column_values_to_be_plausible_datetime``), else the
+        toolkit's default. A timestamp outside it is a typo and never becomes a batch's as-of."""
+        for r in self.rules:
+            if r.type == PLAUSIBLE_TYPE and r.target == table and r.kwargs.get("column") == field_code:
+                return plausible_years(r.kwargs.get("min_year"), r.kwargs.get("years_ahead"))
+        return plausible_years()
+
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
             if r.rule_id == rule_id:
@@ -197,12 +244,7 @@ class Domain:
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError("找不到配置文件。", "configuration file not found.", path=path) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"配置文件不是有效的 YAML：{exc}", f"not valid YAML: {exc}", path=path) from exc
+    return load_yaml(path)
 
 
 def _check_suite(path: Path, suite: dict[str, Any], dictionary: dict[str, Any]) -> None:
@@ -238,6 +280,30 @@ def _check_suite(path: Path, suite: dict[str, Any], dictionary: dict[str, Any]) 
                 f"rule {meta['rule_id']}: unknown table {meta['table']}.",
                 path=path,
             )
+
+
+def _view_sql(path: Path) -> str:
+    """A pack's view SQL: exactly one ``SELECT`` statement (it is run inside a sandbox, see
+    :func:`toolkit.views.sandbox`; anything else — ``COPY``, ``ATTACH``, ``INSTALL``, ``SET``, a second
+    statement — is refused here)."""
+    import duckdb
+
+    try:
+        sql = path.read_text(encoding="utf-8")
+        statements = duckdb.connect(":memory:").extract_statements(sql)
+    except (OSError, UnicodeDecodeError, duckdb.Error) as exc:
+        raise ConfigError(
+            f"视图 SQL 无法读取或解析：{exc}", f"the view SQL cannot be read or parsed: {exc}", path=path
+        ) from exc
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise ConfigError(
+            "视图 SQL 只能是一条 SELECT 语句。",
+            "a view's SQL must be exactly one SELECT statement.",
+            path=path,
+            fix_zh="删除其他语句（COPY、ATTACH、SET、INSTALL 等）。",
+            fix_en="remove any other statement (COPY, ATTACH, SET, INSTALL …).",
+        )
+    return sql.strip().rstrip(";")
 
 
 def domain_path(name_or_path: str | Path) -> Path:
@@ -281,7 +347,7 @@ def load_domain(name_or_path: str | Path = "bdc", overlay: str | Path | None = N
         vp = path / "views" / f"{name}.sql"
         if not vp.exists():
             raise ConfigError(f"视图 {name} 缺少 SQL 文件。", f"view {name} has no SQL file.", path=vp)
-        views_sql[name] = vp.read_text(encoding="utf-8")
+        views_sql[name] = _view_sql(vp)
     domain = Domain(
         name=config.get("name", path.name),
         path=path,
@@ -290,6 +356,13 @@ def load_domain(name_or_path: str | Path = "bdc", overlay: str | Path | None = N
         suites=suites,
         views_sql=views_sql,
     )
+    for r in domain.rules:  # nothing in a pack is run before the strict parser has seen it
+        try:
+            vet_rule(r, strict=False)
+        except ConfigError as exc:
+            raise ConfigError(
+                exc.zh, exc.en, path=path / "suites", fix_zh=exc.fix_zh, fix_en=exc.fix_en
+            ) from exc
     ids = [r.rule_id for r in domain.rules]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:

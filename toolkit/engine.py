@@ -32,7 +32,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from toolkit import workdays
+from toolkit import validators, workdays
 from toolkit.domain import DIMENSIONS, Domain, Rule, copy_domain, load_domain
 from toolkit.errors import ConfigError
 from toolkit.loading import FORMATS, ROW_COLUMN
@@ -55,9 +54,11 @@ from toolkit.sqlcompile import (
     county_codes,
     ident,
     literal,
+    sql_year_between,
 )
 from toolkit.staging import Source, discover, loader_fallback, normalise_sql, prepare_source, recover_csv
-from toolkit.views import AS_OF_TABLE, BATCH_COLUMN
+from toolkit.tempdirs import private_tempdir
+from toolkit.views import AS_OF_TABLE, BATCH_COLUMN, sandbox
 from toolkit.views import MACROS as VIEW_MACROS
 
 __all__ = ["EngineCounts", "add_periods", "batch_date", "count_batches", "resolve_batches"]
@@ -329,11 +330,15 @@ def _as_of_aggs(dom: Domain, table: _Table) -> list[tuple[str, str]]:
     """(expression, name) whose maximum is the latest strictly valid timestamp (canonical text) of each
     as-of field of the table (as :func:`toolkit.check.latest_timestamp`)."""
     fields = (dom.config.get("as_of_fields") or {}).get(table.code, [])
-    return [
-        (f"CASE WHEN dq_dt_ok(t.{ident(f)}) THEN dq_dt_key(t.{ident(f)}) END", f"asof_{i}")
-        for i, f in enumerate(fields)
-        if f in table.columns
-    ]
+    out = []
+    for i, f in enumerate(fields):
+        if f not in table.columns:
+            continue
+        lo, hi = dom.plausible_years(table.code, f)
+        v = f"t.{ident(f)}"
+        plausible = sql_year_between(v, lo, hi)
+        out.append((f"CASE WHEN dq_dt_ok({v}) AND {plausible} THEN dq_dt_key({v}) END", f"asof_{i}"))
+    return out
 
 
 def _target_columns(con: duckdb.DuckDBPyConnection, target: str) -> list[str]:
@@ -486,7 +491,9 @@ def _open(
     threads: int | None,
     progress: bool,
     storage: str = "auto",
+    core: Sequence[str] = (),
 ) -> _Session:
+    """``core``: tables every batch must have (CoreTableMissingError naming the batch folder otherwise)."""
     names = [p.name for p in batch_dirs]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -503,7 +510,7 @@ def _open(
     present: dict[str, set[str]] = {}
     sources: dict[str, list[Source]] = {t: [] for t in dom.tables}
     for i, bdir in enumerate(batch_dirs):
-        files, _unknown, _absent = discover(bdir, required)
+        files, _unknown, _absent = discover(bdir, required, core=core)
         present[bdir.name] = set(files)
         for code, path in files.items():
             sources[code].append(prepare_source(bdir.name, code, path, required[code], stage))
@@ -543,7 +550,7 @@ def read_batch_frames(
     """The tables of one batch exactly as the engine reads them (text or ``None``; no ``_ROW``), for
     tests and debugging — small batches only (this one *does* build pandas frames)."""
     dom = domain if isinstance(domain, Domain) else load_domain(domain)
-    with tempfile.TemporaryDirectory(prefix="dq-engine-") as tmp:
+    with private_tempdir("engine") as tmp:
         s = _open(dom, [Path(batch)], mode, Path(tmp), memory_limit="1GB", threads=None, progress=False)
         try:
             out = {}
@@ -638,7 +645,7 @@ def count_batches(
     calendar = calendar or workdays.WorkdayCalendar()
     batch_dirs = resolve_batches(batches)
     rules = [r for r in dom.rules if mode in r.applies_to]
-    with tempfile.TemporaryDirectory(prefix="dq-engine-", dir=work_dir) as tmp:
+    with private_tempdir("engine", work_dir) as tmp:
         s = _open(
             dom,
             batch_dirs,
@@ -648,11 +655,13 @@ def count_batches(
             threads=threads,
             progress=progress,
             storage=storage,
+            core=dom.core_tables(mode),  # a batch without one cannot pass: CoreTableMissingError
         )
         con = s.con
         try:
             _log(progress, "tables read")
             con.execute(f"CREATE TABLE {AS_OF_TABLE} ({BATCH_COLUMN} VARCHAR, AS_OF TIMESTAMP)")
+            sandbox(con, [Path(tmp), *(p.parent if p.is_file() else p for p in batch_dirs)])
             for name in dom.views:
                 con.execute(f"CREATE VIEW {ident(name)} AS {dom.views_sql[name]}")
             not_eval = _not_evaluated(s, rules)
@@ -819,6 +828,7 @@ def _calendar_years_used(
 ) -> list[int]:
     """Years outside the built-in holiday data that working-day rules reached (so the calendar can warn)."""
     years: set[int] = set()
+    lo, hi = validators.plausible_years()  # rows with implausible years never reach the calendar
     for target, crs in compiled.items():
         for c in crs:
             if not c.uses_calendar:
@@ -827,7 +837,8 @@ def _calendar_years_used(
             row = con.execute(
                 f"SELECT min(year(dq_ts_exact({a}))), max(year(dq_ts_exact({b}))) FROM {ident(target)} "
                 f"WHERE ({c.condition or 'true'}) AND dq_ts_exact({a}) IS NOT NULL "
-                f"AND dq_ts_exact({b}) >= dq_ts_exact({a})"
+                f"AND dq_ts_exact({b}) >= dq_ts_exact({a}) "
+                f"AND {sql_year_between(a, lo, hi)} AND {sql_year_between(b, lo, hi)}"
             ).fetchone()
             if row and row[0] is not None:
                 years |= {y for y in range(int(row[0]), int(row[1]) + 1) if not calendar.covers(y)}

@@ -15,6 +15,7 @@ at fault and *what to do*. The command line maps :class:`InputError` to exit cod
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class DQError(Exception):
@@ -36,6 +37,36 @@ class DQError(Exception):
         zh = f"{where}{self.zh}" + (f" 处理办法：{self.fix_zh}" if self.fix_zh else "")
         en = f"{where}{self.en}" + (f" Fix: {self.fix_en}" if self.fix_en else "")
         return f"{zh}\n{en}"
+
+
+class DQWarning(UserWarning):
+    """A toolkit warning (not an error): collected while a command runs and printed once, as one line,
+    and recorded in ``summary.json`` by ``dq check``. A subclass may merge many of its warnings into one
+    line (:meth:`merge`)."""
+
+    @classmethod
+    def merge(cls, warnings: list[DQWarning]) -> list[str]:
+        """The lines that stand for these warnings of this class (default: each distinct message)."""
+        return list(dict.fromkeys(str(w) for w in warnings))
+
+
+def warning_lines(caught: list[Any]) -> list[str]:
+    """The toolkit's warnings among ``warnings.catch_warnings(record=True)`` records, as lines: each
+    distinct message once, merged per class where the class says how."""
+    by_class: dict[type, list[DQWarning]] = {}
+    for w in caught:
+        if issubclass(w.category, DQWarning):
+            message = w.message if isinstance(w.message, DQWarning) else w.category(str(w.message))
+            by_class.setdefault(w.category, []).append(message)
+    return [line for cls, ws in by_class.items() for line in cls.merge(ws)]
+
+
+class InternalError(DQError):
+    """A defect of the toolkit itself (exit code 3), never a problem of the data."""
+
+
+class InternalCountError(InternalError):
+    """Counts split by unit disagree with Great Expectations' totals."""
 
 
 class InputError(DQError):
@@ -71,3 +102,34 @@ class MissingColumnError(InputError):
 
 class ConfigError(DQError):
     """A domain pack, overlay, roster or holiday file is malformed."""
+
+
+class CoreTableMissingError(InputError):
+    """A core table of the check mode (``core:`` under the mode in ``domain.yaml``) has no file in the
+    batch folder. Its rules could not be evaluated, so the batch must not pass: this is an input error."""
+
+    def __init__(self, folder: Path | str, tables: list[str]) -> None:
+        names = "、".join(f"{t}.csv" for t in tables)
+        names_en = ", ".join(f"{t}.csv" for t in tables)
+        super().__init__(
+            f"批次缺少主表 {', '.join(tables)}：文件夹中没有 {names}（或同名的 .xlsx、.parquet 文件）。"
+            "缺少主表的批次不能通过检查。",
+            f"the batch lacks its core table(s) {', '.join(tables)}: there is no {names_en} (or .xlsx, "
+            ".parquet file of that name) in the folder. A batch without its core table cannot pass.",
+            path=folder,
+            fix_zh=f"请把该表导出后放进批次文件夹，文件名为表代码（如 {tables[0]}.csv），再重新检查。",
+            fix_en=f"export that table into the batch folder, named by its table code (e.g. {tables[0]}.csv), "
+            "and run the check again.",
+        )
+        self.tables = tables
+
+
+class MisnamedTableFileError(InputError):
+    """A file in the batch folder whose name looks like a known table's (case, spaces, hyphens, full-width
+    letters, an extra or unsupported extension …) but is not exactly ``<TABLE_CODE>.csv|.xlsx|.parquet``:
+    it would otherwise be ignored and the table reported as absent."""
+
+
+class MisplacedTableFileError(InputError):
+    """A known table's file lies in a subfolder of the batch folder (e.g. an archive unpacked into a
+    folder of the same name) while the batch folder itself has no file for that table."""

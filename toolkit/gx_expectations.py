@@ -137,6 +137,26 @@ class ExpectColumnValuesToBeValidDatetimeText(ColumnMapExpectation):
     library_metadata: ClassVar[dict] = {"tags": ["datetime"], "contributors": ["dq-toolkit"]}
 
 
+class ColumnValuesPlausibleDatetime(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.dq_plausible_datetime"
+    condition_value_keys = ("min_year", "years_ahead")
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column, min_year=None, years_ahead=None, **kwargs):
+        return _map(column, lambda v: validators.is_plausible_datetime(v, min_year, years_ahead))
+
+
+class ExpectColumnValuesToBePlausibleDatetime(ColumnMapExpectation):
+    """A readable timestamp whose year lies between ``min_year`` and ``years_ahead`` years after the
+    current one (a typo such as 2204 fails; unreadable values are left to the format rule)."""
+
+    min_year: int | None = None
+    years_ahead: int | None = None
+    map_metric = "column_values.dq_plausible_datetime"
+    success_keys = ("min_year", "years_ahead", "mostly")
+    library_metadata: ClassVar[dict] = {"tags": ["datetime"], "contributors": ["dq-toolkit"]}
+
+
 class ColumnValuesDecimalInRange(ColumnMapMetricProvider):
     condition_metric_name = "column_values.dq_decimal_in_range"
     condition_value_keys = ("min_value", "max_value", "strict_min", "strict_max")
@@ -245,11 +265,14 @@ class ColumnPairValuesWithinWorkingTimeLimit(ColumnPairMapMetricProvider):
     @column_pair_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_A, column_B, working_days=None, minutes=None, **kwargs):
         calendar = workdays.active_calendar()
+        lo, hi = validators.plausible_years()
 
         def check(x: str, y: str) -> bool:
             a, b = validators.parse_datetime(x), validators.parse_datetime(y)
             if a is None or b is None or b < a:
                 return True  # unreadable or reversed times are reported by other rules
+            if not (lo <= a.year <= hi and lo <= b.year <= hi):
+                return True  # an implausible year (a typo such as 2204) is the plausibility rules' business
             if minutes is not None and (b - a).total_seconds() > float(minutes) * 60:
                 return False
             return not (working_days is not None and calendar.workdays_elapsed(a, b) > int(working_days))
@@ -259,7 +282,9 @@ class ColumnPairValuesWithinWorkingTimeLimit(ColumnPairMapMetricProvider):
 
 class ExpectColumnPairValuesToBeWithinWorkingTimeLimit(ColumnPairMapExpectation):
     """From column_A (accepted) to column_B (registered) within ``working_days`` Chinese working days
-    (public holidays and make-up workdays count) and/or within ``minutes`` wall-clock minutes."""
+    (public holidays and make-up workdays count) and/or within ``minutes`` wall-clock minutes. Rows with
+    an unreadable, reversed or implausible time (a year outside :func:`toolkit.validators.plausible_years`)
+    are left to the rules that report those."""
 
     working_days: int | None = None
     minutes: int | None = None
@@ -305,6 +330,7 @@ CUSTOM_EXPECTATION_TYPES = (
     "expect_column_values_to_be_clean_text",
     "expect_column_values_to_be_county_code",
     "expect_column_values_to_be_valid_datetime_text",
+    "expect_column_values_to_be_plausible_datetime",
     "expect_column_values_to_be_decimal_in_range",
     "expect_column_values_to_be_integer_text",
     "expect_column_pair_values_to_be_in_time_order",

@@ -1,15 +1,28 @@
-"""Running suites as one Great Expectations checkpoint over a batch's tables and views.
+"""Running suites with Great Expectations over a batch's tables and views, and building Data Docs.
 
-The frames (tables and prepared views) are written as Parquet files into a private temporary folder and
-validated through a pandas filesystem data source: one checkpoint, one validation definition per suite.
-Results come back with every failing row's ``_ROW`` (result format COMPLETE), then personal data is
-masked in the stored results before Data Docs are built from them.
+Each frame (a table or a prepared view) is validated in memory through a pandas data source: one
+validation definition per suite, run with the frame as its batch. Nothing of the batch is written to
+disk (no temporary copies of personal data). Results come back with every failing row's ``_ROW``
+(result format COMPLETE); then, before anything is stored or rendered:
+
+* full value and index lists are dropped, sample values are masked by :class:`toolkit.masking.Masker`
+  (personal-data classes and free-text scrubbing);
+* every text from the data or from a pack/overlay that Data Docs would show (sample values, expectation
+  keywords, meta) is HTML-escaped, because Great Expectations' renderer inserts some of them as raw HTML;
+* the pages get a restrictive Content-Security-Policy (no scripts from anywhere but the page's own
+  origin, no inline event handlers run from data) — see :func:`harden_docs`.
+
+Some metric errors are reported by Great Expectations per expectation without ``raised_exception``
+(e.g. an ``element_count`` missing from the result): such a rule is *not evaluated* with the reason,
+never counted as 0 of 0.
 """
 
 from __future__ import annotations
 
+import html
+import io
 import os
-import tempfile
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,15 +42,26 @@ from great_expectations.expectations.expectation_configuration import Expectatio
 import toolkit.gx_expectations  # noqa: F401  (registers the custom expectations)
 from toolkit.domain import Rule
 from toolkit.loading import ROW_COLUMN
-from toolkit.masking import mask_value
+from toolkit.masking import Masker
+
+__all__ = ["CSP", "RuleResult", "harden_docs", "run_checkpoint"]
 
 SITE = "dq_site"
-_VALUE_KEYS = ("partial_unexpected_list", "unexpected_list")
 _DROP_KEYS = (
+    "unexpected_list",
     "unexpected_index_list",
     "unexpected_index_query",
     "partial_unexpected_index_list",
     "unexpected_rows",
+)
+
+#: Content-Security-Policy of every Data Docs page: scripts and styles only from the page's own folder or
+#: inline ones that Great Expectations itself writes (data is escaped, so no injected markup survives),
+#: no plug-ins, no form posts, no framing; images from the folder and data: URLs.
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'; connect-src 'none'"
 )
 
 
@@ -75,17 +99,29 @@ def _columns_of(kwargs: dict[str, Any]) -> list[str]:
     return [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
 
 
-def _mask_result(result: dict[str, Any], columns: list[str], pii: dict[str, str]) -> None:
-    """Mask sample values in one expectation's result dict in place; drop full value and index lists."""
+def _escape(value: Any) -> Any:
+    """HTML-escape every string inside ``value`` (lists, dicts and scalars)."""
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, list):
+        return [_escape(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_escape(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _escape(v) for k, v in value.items()}
+    return value
+
+
+def _mask_result(result: dict[str, Any], columns: list[str], masker: Masker) -> None:
+    """Mask and escape the sample values in one expectation's result dict in place; drop full lists."""
 
     def mask_one(v: Any) -> Any:
         if isinstance(v, (list, tuple)) and len(columns) == len(v):
-            return [mask_value(c, x, pii) for c, x in zip(columns, v, strict=True)]
-        return mask_value(columns[0], v, pii) if columns else v
+            return [_escape(masker.value(c, x)) for c, x in zip(columns, v, strict=True)]
+        return _escape(masker.value(columns[0], v) if columns else masker.text(v))
 
     for key in _DROP_KEYS:
         result.pop(key, None)
-    result.pop("unexpected_list", None)
     if "partial_unexpected_list" in result:
         result["partial_unexpected_list"] = [mask_one(v) for v in result["partial_unexpected_list"]]
     if "partial_unexpected_counts" in result:
@@ -94,71 +130,102 @@ def _mask_result(result: dict[str, Any], columns: list[str], pii: dict[str, str]
         ]
 
 
+def _metric_error(res: dict[str, Any], rule: Rule) -> str | None:
+    """Why a result without ``raised_exception`` still cannot be trusted, or ``None``."""
+    if "element_count" not in res or res.get("element_count") is None:
+        return "Great Expectations 未返回适用行数 / no element_count in the result (metric error)"
+    if res.get("unexpected_count") is None and rule.type != "expect_column_values_to_not_be_null":
+        return "Great Expectations 未返回问题行数 / no unexpected_count in the result (metric error)"
+    return None
+
+
+def _frame_for_gx(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as Great Expectations reads a text Parquet file: every column a string column. Done
+    in memory (a Parquet round trip through a buffer gives exactly the dtypes a file would)."""
+    buf = io.BytesIO()
+    frame.astype("string").to_parquet(buf, index=False)
+    buf.seek(0)
+    return pd.read_parquet(buf)
+
+
 def run_checkpoint(
     name: str,
     frames: dict[str, pd.DataFrame],
     rules_by_target: dict[str, list[Rule]],
     *,
-    pii: dict[str, str],
+    masker: Masker,
     docs_dir: Path | None,
 ) -> dict[str, RuleResult]:
-    """Validate each frame against its rules in one checkpoint; returns results by rule id."""
+    """Validate each frame against its rules; returns results by rule id. With ``docs_dir`` the masked,
+    escaped results are rendered as Data Docs there."""
     context = _context(docs_dir)
     out: dict[str, RuleResult] = {}
-    with tempfile.TemporaryDirectory(prefix="dq-gx-") as tmp:
-        source = context.data_sources.add_pandas_filesystem(name=f"{name}_batch", base_directory=tmp)
-        definitions = []
-        for target, rules in rules_by_target.items():
-            if not rules:
-                continue
-            frame = frames[target]
-            file = f"{target}.parquet"
-            frame.astype("string").to_parquet(Path(tmp) / file, index=False)
-            asset = source.add_parquet_asset(name=target)
-            bd = asset.add_batch_definition_path(name=target, path=file)
-            suite = ExpectationSuite(name=f"{name}.{target}")
-            for r in rules:
-                cfg = r.expectation_config()
-                suite.add_expectation_configuration(ExpectationConfiguration(**cfg))
-            suite = context.suites.add(suite)
-            definitions.append(
-                context.validation_definitions.add(
-                    gx.ValidationDefinition(name=f"{name}.{target}", data=bd, suite=suite)
-                )
-            )
-        if not definitions:
-            return out
-        checkpoint = context.checkpoints.add(
-            gx.Checkpoint(
-                name=name,
-                validation_definitions=definitions,
-                result_format={
-                    "result_format": "COMPLETE",
-                    "unexpected_index_column_names": [ROW_COLUMN],
-                    "return_unexpected_index_query": False,
-                },
-            )
+    source = context.data_sources.add_pandas(name=f"{name}_batch")
+    result_format = {
+        "result_format": "COMPLETE",
+        "unexpected_index_column_names": [ROW_COLUMN],
+        "return_unexpected_index_query": False,
+    }
+    by_id = {r.rule_id: r for rules in rules_by_target.values() for r in rules}
+    for target, rules in rules_by_target.items():
+        if not rules:
+            continue
+        asset = source.add_dataframe_asset(name=target)
+        bd = asset.add_batch_definition_whole_dataframe(target)
+        suite = ExpectationSuite(name=f"{name}.{target}")
+        for r in rules:
+            suite.add_expectation_configuration(ExpectationConfiguration(**r.expectation_config()))
+        suite = context.suites.add(suite)
+        vd = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{name}.{target}", data=bd, suite=suite)
         )
-        result = checkpoint.run()
-        by_id = {r.rule_id: r for rules in rules_by_target.values() for r in rules}
-        for key, suite_result in result.run_results.items():
-            for er in suite_result.results:
-                rid = er.expectation_config.meta["rule_id"]
-                res = er.result or {}
-                exc = er.exception_info or {}
-                error = exc.get("exception_message") if exc.get("raised_exception") else None
-                rows = [str(d[ROW_COLUMN]) for d in res.get("unexpected_index_list") or []]
-                out[rid] = RuleResult(
-                    rule=by_id[rid],
-                    success=bool(er.success),
-                    element_count=int(res.get("element_count") or 0),
-                    unexpected_count=int(res.get("unexpected_count") or 0),
-                    unexpected_rows=rows,
-                    error=error,
+        suite_result = vd.run(
+            batch_parameters={"dataframe": _frame_for_gx(frames[target])}, result_format=result_format
+        )
+        for er in suite_result.results:
+            rid = er.expectation_config.meta["rule_id"]
+            res = er.result or {}
+            exc = er.exception_info or {}
+            error = exc.get("exception_message") if exc.get("raised_exception") else None
+            if error is None:
+                error = _metric_error(res, by_id[rid])
+            rows = [str(d[ROW_COLUMN]) for d in res.get("unexpected_index_list") or []]
+            out[rid] = RuleResult(
+                rule=by_id[rid],
+                success=bool(er.success) and error is None,
+                element_count=int(res.get("element_count") or 0),
+                unexpected_count=int(res.get("unexpected_count") or 0),
+                unexpected_rows=rows,
+                error=masker.text(error) if error else None,
+            )
+            _mask_result(res, _columns_of(er.expectation_config.kwargs), masker)
+            if er.exception_info:
+                er.exception_info = _escape(
+                    {k: masker.text(v) if isinstance(v, str) else v for k, v in er.exception_info.items()}
                 )
-                _mask_result(res, _columns_of(er.expectation_config.kwargs), pii)
-            suite_result.meta["batch_spec"] = {"path": f"<{key.expectation_suite_identifier.name}>"}
-            context.validation_results_store.set(key, suite_result)
-        if docs_dir is not None:
-            context.build_data_docs(site_names=[SITE])
+            er.expectation_config.kwargs.update(_escape(dict(er.expectation_config.kwargs)))
+            er.expectation_config.meta = _escape(dict(er.expectation_config.meta))
+        suite_result.meta["batch_spec"] = {"path": f"<{html.escape(target)}>"}
+        suite_result.meta.pop("batch_parameters", None)
+        for key in context.validation_results_store.list_keys():
+            if key.expectation_suite_identifier.name == suite.name:
+                context.validation_results_store.set(key, suite_result)  # the masked result replaces it
+    if docs_dir is not None and out:
+        context.build_data_docs(site_names=[SITE])
+        harden_docs(Path(docs_dir))
     return out
+
+
+_HEAD = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
+
+
+def harden_docs(docs_dir: Path) -> None:
+    """Add the :data:`CSP` meta tag to every HTML page of a Data Docs folder."""
+    tag = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+    for page in docs_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if "Content-Security-Policy" in text:
+            continue
+        text, n = _HEAD.subn(lambda m: m.group(0) + tag, text, count=1)
+        if n:
+            page.write_text(text, encoding="utf-8")

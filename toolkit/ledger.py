@@ -73,21 +73,20 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import yaml
 
 from toolkit.errors import ConfigError, DQError
-from toolkit.masking import mask_id, mask_phone
+from toolkit.masking import mask_phone, mask_staff_name, scrub_text
 from toolkit.workdays import WorkdayCalendar
+from toolkit.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from toolkit.check import CheckResult
@@ -259,6 +258,9 @@ class LedgerConfig:
     roster: dict[str, RosterEntry] = field(default_factory=dict)
     record_keys: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     path: str | None = None
+    mask_staff_names: bool = False
+    """``ledger.yaml`` ``mask_staff_names``: staff (responsible persons, actors) act in an official role
+    and are named in the ledger by default; a pack can have their names masked too (``何*东``)."""
 
     def workdays_for(self, severity: str | None) -> int:
         d = self.deadline_workdays
@@ -319,10 +321,7 @@ def load_config(domain: str | Path | Any = "bdc", *, roster: str | Path | None =
     cfg = LedgerConfig()
     raw: dict[str, Any] = {}
     if path.exists():
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"台账配置不是有效的 YAML：{exc}", f"not valid YAML: {exc}", path=path) from exc
+        raw = load_yaml(path) or {}
         cfg.path = str(path)
     days = raw.get("deadline_workdays") or {}
     if not isinstance(days, dict) or not all(isinstance(v, int) and v >= 0 for v in days.values()):
@@ -341,12 +340,30 @@ def load_config(domain: str | Path | Any = "bdc", *, roster: str | Path | None =
                 path=path,
             )
     cfg.record_keys = {t: {k: list(v) for k, v in spec.items()} for t, spec in keys.items()}
+    mask_staff = raw.get("mask_staff_names", False)
+    if not isinstance(mask_staff, bool):
+        raise ConfigError(
+            "mask_staff_names 应为 true 或 false。", "mask_staff_names must be true or false.", path=path
+        )
+    cfg.mask_staff_names = mask_staff
     roster_path = Path(roster) if roster is not None else None
     if roster_path is None and raw.get("roster"):
         roster_path = path.parent / str(raw["roster"])
     if roster_path is not None:
         cfg.roster = load_roster(roster_path)
+        if cfg.mask_staff_names:
+            cfg.roster = {k: replace(v, name=mask_staff_name(v.name)) for k, v in cfg.roster.items()}
     return cfg
+
+
+def _staff_masking(con: sqlite3.Connection, setting: bool | None = None) -> bool:
+    """The ledger's ``mask_staff_names`` setting: stored by each sync (from the pack's ledger.yaml) and
+    read by manual updates, which do not know the pack."""
+    if setting is not None:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('mask_staff_names', ?)", ("1" if setting else "0",))
+        return setting
+    row = con.execute("SELECT value FROM meta WHERE key = 'mask_staff_names'").fetchone()
+    return bool(row) and row[0] == "1"
 
 
 # --------------------------------------------------------------------------- working days
@@ -370,7 +387,15 @@ def deadline_for(found: dt.date, workdays: int, calendar: WorkdayCalendar | None
     ``calendar.workdays_elapsed(found, deadline) == workdays``.
     """
     cal = _calendar(calendar)
-    day = cal.first_workday_on_or_after(found.date() if isinstance(found, dt.datetime) else found)
+    start = found.date() if isinstance(found, dt.datetime) else found
+    if start.year > 9000:
+        raise LedgerError(
+            f"发现日期 {start} 不合理，无法计算整改期限。",
+            f"the found date {start} is implausible; no deadline can be computed.",
+            fix_zh="请检查数据截止时间（--as-of 或批次中的时间）。",
+            fix_en="check the as-of (--as-of or the batch's timestamps).",
+        )
+    day = cal.first_workday_on_or_after(start)
     left = workdays
     while left > 0:
         day += dt.timedelta(days=1)
@@ -659,8 +684,10 @@ def _ensure_schema(con: sqlite3.Connection, path: Path, create: bool) -> None:
                 con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
+        except BaseException as exc:
+            _rollback(con)
+            if isinstance(exc, sqlite3.Error):
+                raise _db_error(path, exc) from exc
             raise
         app = con.execute("PRAGMA application_id").fetchone()[0]
     if app != APPLICATION_ID:
@@ -691,10 +718,37 @@ def _write(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     _retry_locked(con.execute, "BEGIN IMMEDIATE")
     try:
         yield con
-    except BaseException:
-        con.execute("ROLLBACK")
+        con.execute("COMMIT")
+    except BaseException as exc:
+        _rollback(con)
+        if isinstance(exc, sqlite3.Error):
+            raise _db_error(None, exc) from exc
         raise
-    con.execute("COMMIT")
+
+
+def _rollback(con: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (SQLite rolls back by itself after some errors, such as
+    a full disk; a second ROLLBACK would then hide the real error behind "cannot rollback")."""
+    if con.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            con.execute("ROLLBACK")
+
+
+def _db_error(path: Path | str | None, exc: sqlite3.Error) -> LedgerError:
+    full = "full" in str(exc).lower()
+    return LedgerError(
+        "台账写入失败：磁盘已满，本次的修改全部未保存。"
+        if full
+        else f"台账写入失败，本次的修改全部未保存：{exc}",
+        "the ledger could not be written: the disk is full; none of this run's changes were saved."
+        if full
+        else f"the ledger could not be written; none of this run's changes were saved: {exc}",
+        path=path,
+        fix_zh="请清理磁盘空间后重新运行。" if full else "请检查台账文件的权限和所在磁盘。",
+        fix_en="free some disk space and run again."
+        if full
+        else "check the ledger file's permissions and disk.",
+    )
 
 
 def _now() -> str:
@@ -728,18 +782,9 @@ def _new_run_id() -> str:
     return f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
-_USCC_RE = re.compile(r"(?<![0-9A-Z])([0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10})(?![0-9A-Z])")
-_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
-
-
 def scrub(text: str | None) -> str | None:
-    """Mask citizen IDs, credit codes and mobile numbers in free text (notes) before it is stored."""
-    if not text:
-        return text
-    text = _ID_RE.sub(lambda m: mask_id(m.group(1)), text)
-    text = _USCC_RE.sub(lambda m: mask_id(m.group(1)), text)
-    return _MOBILE_RE.sub(lambda m: mask_phone(m.group(1)), text)
+    """Free text for the ledger (notes, messages): personal data masked (:func:`toolkit.masking.scrub_text`)."""
+    return None if text is None else scrub_text(text)
 
 
 def _test_pause() -> None:
@@ -953,6 +998,8 @@ def apply_sync(
     report = SyncReport(run_id=run_id, at=at, listed=len(found))
     ids: dict[str, list[int]] = {"opened": [], "reopened": [], "returned": [], "closed": []}
     with _open(ledger_path, create=True) as con, _write(con):
+        if _staff_masking(con, cfg.mask_staff_names):
+            actor = mask_staff_name(actor)
         w = _Writer(con, run_id, at, actor, AUTO)
         existing: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         rules = sorted(evaluated | {k[0] for k in found})
@@ -1108,7 +1155,8 @@ def update(
     started = _now()
     run_id = _new_run_id()
     with _open(ledger_path) as con, _write(con):
-        w = _Writer(con, run_id, when, str(actor).strip(), MANUAL)
+        who = str(actor).strip()
+        w = _Writer(con, run_id, when, mask_staff_name(who) if _staff_masking(con) else who, MANUAL)
         for pid in pids:
             r = con.execute("SELECT * FROM problems WHERE problem_id = ?", (int(pid),)).fetchone()
             if r is None:
@@ -1427,18 +1475,21 @@ def export_ledger(
     events: bool = True,
 ) -> Path:
     """Write the ledger for offices: ``.csv`` (UTF-8 with BOM; problems only) or ``.xlsx`` (sheet 问题台账,
-    and 流转记录 with every event). Column headers are Chinese; values are masked as stored."""
+    and 流转记录 with every event). Column headers are Chinese; values are masked as stored. Written by
+    :mod:`toolkit.sheets`: no value from the data becomes a formula."""
+    from toolkit.sheets import frames_to_xlsx, write_csv
+
     out = Path(out)
     problems = _labelled(problems_frame(ledger_path, as_of=as_of))
     suffix = out.suffix.lower()
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        problems.to_csv(out, index=False, encoding="utf-8-sig")
+        write_csv(problems, out)
     elif suffix == ".xlsx":
-        with pd.ExcelWriter(out, engine="openpyxl") as xw:
-            problems.to_excel(xw, sheet_name="问题台账", index=False)
-            if events:
-                _labelled(events_frame(ledger_path)).to_excel(xw, sheet_name="流转记录", index=False)
+        sheets = {"问题台账": problems}
+        if events:
+            sheets["流转记录"] = _labelled(events_frame(ledger_path))
+        frames_to_xlsx(sheets, out)
     else:
         raise LedgerError(
             f"不支持的导出格式 {out.suffix or '（无扩展名）'}。",

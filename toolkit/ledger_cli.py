@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from toolkit.console import fail, safe_message
 from toolkit.errors import DQError
 
 ledger_app = typer.Typer(
@@ -41,14 +42,13 @@ _STATE_STYLE = {
 
 
 def _fail(exc: DQError) -> None:
-    _err.print(f"[bold red]错误 / error[/]\n{escape(exc.message)}")
-    raise typer.Exit(2)
+    fail(exc)
 
 
 def _cell(v: object) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return ""
-    return escape(str(v))
+    return safe_message(v)
 
 
 def print_sync_report(report) -> None:
@@ -292,7 +292,9 @@ def figures(
     _out.print(t)
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out_file, index=False, encoding="utf-8-sig")
+        from toolkit.sheets import write_csv
+
+        write_csv(frame, out_file)
         _out.print(escape(f"已写入 / written: {out_file}"))
 
 

@@ -50,12 +50,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from toolkit import validators
 from toolkit.domain import DIMENSIONS, Domain, Rule, domain_path, load_domain
 from toolkit.errors import DQError
 from toolkit.masking import mask_value
+from toolkit.sheets import read_csv
+from toolkit.yamlfile import load_yaml, load_yaml_text
 
 __all__ = [
     "DEFAULT_DIMENSION_LABELS",
@@ -230,11 +231,11 @@ def load_check_output(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, 
             fix_zh="先运行 make demo，或用 dq check --out 指定的文件夹。",
             fix_en="run `make demo` first, or give the folder passed to `dq check --out`.",
         )
-    counts = pd.read_csv(out / "counts.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    counts = read_csv(out / "counts.csv", keep_default_na=False)
     for col in ("element_count", "unexpected_count"):
         counts[col] = counts[col].astype(int)
     counts["evaluated"] = counts["evaluated"].str.lower().eq("true")
-    problems = pd.read_csv(out / "problems.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    problems = read_csv(out / "problems.csv", keep_default_na=False)
     problems["row"] = problems["row"].astype(int)
     summary_path = out / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
@@ -272,7 +273,7 @@ def _scoring_data(domain_dir: Path) -> dict[str, Any]:
     path = domain_dir / "scoring.yaml"
     if not path.exists():
         return {}
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return load_yaml(path) or {}
 
 
 def indicator_settings(indicator: str, domain: str | Path = "bdc") -> dict[str, Any]:
@@ -438,9 +439,11 @@ _WIDTHS = {"规则编号": 28, "问题说明": 40, "整改办法": 40, "当前�
 
 
 def _write_sheet(sheet: pd.DataFrame, path: Path) -> None:
+    from toolkit.sheets import safe_text, save_workbook, write_csv
+
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() != ".xlsx":
-        sheet.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(sheet, path)
         return
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
@@ -455,7 +458,7 @@ def _write_sheet(sheet: pd.DataFrame, path: Path) -> None:
             [
                 int(v)
                 if col in _NUMBER_COLUMNS and str(v).strip().isdigit()
-                else ("" if pd.isna(v) else str(v))
+                else ("" if pd.isna(v) else safe_text(str(v)))
                 for col, v in zip(sheet.columns, record, strict=True)
             ]
         )
@@ -470,7 +473,7 @@ def _write_sheet(sheet: pd.DataFrame, path: Path) -> None:
             for i in range(2, len(sheet) + 2):
                 ws.cell(row=i, column=j).number_format = "@"  # text: 18-digit numbers stay as typed
     ws.freeze_panes = "A2"
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def _cell_text(value: Any) -> str:
@@ -668,8 +671,9 @@ def apply_fix_sheet(
     )
     if changes:
         lpath = Path(log_path) if log_path is not None else sheet_path.parent / "改正记录.csv"
-        header = not lpath.exists()
-        log.to_csv(lpath, mode="a", header=header, index=False, encoding="utf-8-sig" if header else "utf-8")
+        from toolkit.sheets import append_csv
+
+        append_csv(log, lpath)
     return log.drop(columns=["时间"])
 
 
@@ -1165,7 +1169,7 @@ def unit_number_parts(value: str) -> pd.DataFrame:
 
 def load_glossary(path: str | Path = TRAINING_DIR / "glossary.yaml") -> list[dict[str, Any]]:
     """The glossary (术语表): a list of terms with ``term``, ``en``, ``kind``, ``code`` and ``definition``."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = load_yaml(path) or {}
     return list(data.get("terms") or [])
 
 
@@ -1271,7 +1275,7 @@ def read_episode(path: str | Path) -> Episode:
     body = text
     m = re.match(r"---\n(.*?)\n---\n", text, re.S)
     if m:
-        meta = yaml.safe_load(m.group(1)) or {}
+        meta = load_yaml_text(m.group(1)) or {}
         body = text[m.end() :]
     sections: dict[str, str] = {}
     headings: list[str] = []

@@ -1,7 +1,8 @@
 """Files ``dq check`` writes (see shared/spec/cli-and-outputs.md).
 
-CSV files are UTF-8 *with BOM* so that Excel and WPS open them correctly. ``summary.json`` is plain
-UTF-8 JSON (RFC 8259 forbids a BOM in JSON; every JSON reader would choke on it).
+CSV files are UTF-8 *with BOM* so that Excel and WPS open them correctly; they are written by
+:mod:`toolkit.sheets` (no formula from the data reaches a cell, no control character reaches the file).
+``summary.json`` is plain UTF-8 JSON (RFC 8259 forbids a BOM in JSON; every JSON reader would choke on it).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from toolkit.sheets import CSV_ENCODING, write_csv
 
 if TYPE_CHECKING:  # only for annotations: importing toolkit.check loads Great Expectations (slow)
     from toolkit.check import CheckResult
 
-CSV_ENCODING = "utf-8-sig"
+__all__ = ["CSV_ENCODING", "discard_outputs", "prepare_out_dir", "summary", "write_csv", "write_outputs"]
 
 
 def _version(pkg: str) -> str | None:
@@ -26,10 +27,6 @@ def _version(pkg: str) -> str | None:
         return version(pkg)
     except PackageNotFoundError:
         return None
-
-
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, encoding=CSV_ENCODING)
 
 
 def summary(result: CheckResult) -> dict[str, Any]:
@@ -74,6 +71,7 @@ def summary(result: CheckResult) -> dict[str, Any]:
         "critical_failed_rules": result.critical_failures,
         "not_evaluated_rules": [{"rule_id": k, "reason": v} for k, v in sorted(result.not_evaluated.items())],
         "problems": len(result.problems),
+        "warnings": list(result.warnings),
         "districts": sorted(
             result.counts[result.domain.config.get("district_column", "QXDM")].unique().tolist()
         ),
@@ -106,3 +104,70 @@ def write_outputs(result: CheckResult, out_dir: Path) -> dict[str, Path]:
         json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     return paths
+
+
+# ------------------------------------------------------------------------------------------ the out folder
+
+#: Files of one ``dq check`` run (besides ``data_docs/``): removed before a run and after a failed one, so
+#: that nothing left behind can pass for a result.
+RUN_FILES = ("counts.csv", "problems.csv", "summary.json")
+DOCS = "data_docs"
+#: Written into ``data_docs/`` by the toolkit; a folder without it (and not shaped like Data Docs) holds
+#: someone else's files and is never deleted.
+DOCS_MARKER = ".dq-data-docs"
+_GX_DOCS_ENTRIES = {"index.html", "static", "validations", "expectations", DOCS_MARKER}
+
+
+def prepare_out_dir(out_dir: Path, *, docs: bool) -> None:
+    """Make ``out_dir`` ready for a run: refuse a path that is a file, a ``data_docs`` that is a link or
+    holds files the toolkit did not write; remove the previous run's outputs; create ``data_docs/``
+    with its marker. Raises :class:`~toolkit.errors.InputError` (exit 2)."""
+    from toolkit.errors import InputError
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(
+            "输出路径已存在，但不是文件夹。",
+            "the output path exists and is not a folder.",
+            path=out_dir,
+            fix_zh="请用 --out 指定一个文件夹（不存在时会自动创建）。",
+            fix_en="give --out a folder (it is created if missing).",
+        )
+    docs_dir = out_dir / DOCS
+    if docs_dir.is_symlink() or (docs_dir.exists() and not docs_dir.is_dir()):
+        raise InputError(
+            "输出文件夹中的 data_docs 是链接或文件，工具不会写入或删除它。",
+            "data_docs in the output folder is a link or a file; the toolkit will not write into or delete it.",
+            path=docs_dir,
+            fix_zh="请删除或移走它，或换一个输出文件夹。",
+            fix_en="remove or move it, or choose another output folder.",
+        )
+    if docs_dir.is_dir():
+        entries = {p.name for p in docs_dir.iterdir()}
+        if entries and not (DOCS_MARKER in entries or entries <= _GX_DOCS_ENTRIES):
+            raise InputError(
+                "输出文件夹中的 data_docs 含有不是本工具生成的文件，工具不会删除它们。",
+                "data_docs in the output folder holds files the toolkit did not write; they are not deleted.",
+                path=docs_dir,
+                fix_zh="请移走这些文件，或换一个输出文件夹。",
+                fix_en="move those files away, or choose another output folder.",
+            )
+    discard_outputs(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if docs:
+        docs_dir.mkdir()
+        (docs_dir / DOCS_MARKER).write_text("written by dq check (dq-toolkit)\n", encoding="utf-8")
+
+
+def discard_outputs(out_dir: Path) -> None:
+    """Remove a run's outputs (the files of :data:`RUN_FILES` and the toolkit's ``data_docs/``)."""
+    import shutil
+
+    for name in RUN_FILES:
+        p = out_dir / name
+        if p.is_symlink() or p.is_file():
+            p.unlink()
+    docs_dir = out_dir / DOCS
+    if docs_dir.is_dir() and not docs_dir.is_symlink():
+        entries = {p.name for p in docs_dir.iterdir()}
+        if DOCS_MARKER in entries or entries <= _GX_DOCS_ENTRIES:
+            shutil.rmtree(docs_dir)

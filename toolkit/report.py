@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.common_problems import CommonProblems, build_common_problems, district_name
+from toolkit.sheets import read_csv
 
 __all__ = [
     "GRADE_ORDER",
@@ -108,7 +109,7 @@ def load_indicators(domain=None, columns: Sequence[str] | None = None) -> list[I
     """The indicators of a domain's ``scoring.yaml`` (``indicators:`` as a mapping id → spec or a list
     of specs with ``id``), restricted to and ordered like ``columns`` when given; an indicator column
     without a spec gets its id as label."""
-    import yaml
+    from toolkit.yamlfile import load_yaml
 
     specs: dict[str, Indicator] = {}
     path = None
@@ -120,7 +121,7 @@ def load_indicators(domain=None, columns: Sequence[str] | None = None) -> list[I
             dom_path = domain_path(domain)
         path = Path(dom_path) / "scoring.yaml"
     if path is not None and path.exists():
-        cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        cfg = load_yaml(path) or {}
         raw = cfg.get("indicators") or {}
         if isinstance(raw, Mapping):
             items = [(str(k), v or {}) for k, v in raw.items()]
@@ -751,7 +752,9 @@ def _width(value: Any) -> int:
 
 
 class XlsxBook:
-    """A small helper over openpyxl: titled, styled, printable tables (A4 landscape, fit to width)."""
+    """A small helper over openpyxl: titled, styled, printable tables (A4 landscape, fit to width).
+    Values go in through :func:`toolkit.sheets.xlsx_value` and the book is saved by
+    :func:`toolkit.sheets.save_workbook`: text from the data is always a text cell, never a formula."""
 
     def __init__(self, path: Path) -> None:
         from openpyxl import Workbook
@@ -791,22 +794,24 @@ class XlsxBook:
         ``fills`` (same index/columns as ``frame``, hex colours or None) colours cells."""
         from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+        from toolkit.sheets import xlsx_value
+
         ws = ws or self.sheet(name)
         row0 = start_row or (ws.max_row + 2 if ws.max_row > 1 else 1)
         thin = Side(style="thin", color="BBBBBB")
         border = Border(left=thin, right=thin, top=thin, bottom=thin)
         if title:
-            ws.cell(row=row0, column=1, value=title).font = Font(bold=True, size=13)
+            ws.cell(row=row0, column=1, value=xlsx_value(title)).font = Font(bold=True, size=13)
             row0 += 1
         if note:
-            c = ws.cell(row=row0, column=1, value=note)
+            c = ws.cell(row=row0, column=1, value=xlsx_value(note))
             c.font = Font(color="666666", size=9)
             row0 += 1
         header = row0
         widths = dict(widths or {})
         formats = dict(formats or {})
         for j, col in enumerate(frame.columns, start=1):
-            c = ws.cell(row=header, column=j, value=str(col))
+            c = ws.cell(row=header, column=j, value=xlsx_value(str(col)))
             c.font = Font(bold=True)
             c.fill = PatternFill("solid", fgColor="DDE7F3")
             c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -814,10 +819,7 @@ class XlsxBook:
         for i, rec in enumerate(frame.itertuples(index=False), start=1):
             for j, v in enumerate(rec, start=1):
                 col = frame.columns[j - 1]
-                if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-                    v = None
-                elif hasattr(v, "item") and not isinstance(v, str):
-                    v = v.item()
+                v = xlsx_value(v)
                 c = ws.cell(row=header + i, column=j, value=v)
                 c.border = border
                 c.alignment = Alignment(vertical="top", wrap_text=isinstance(v, str) and _width(v) > 20)
@@ -858,8 +860,9 @@ class XlsxBook:
         ws.add_image(img, anchor)
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.wb.save(self.path)
+        from toolkit.sheets import save_workbook
+
+        save_workbook(self.wb, self.path)
 
 
 @contextlib.contextmanager
@@ -1039,7 +1042,7 @@ def _read_csv(path: Path | None) -> pd.DataFrame | None:
 
     if not Path(path).is_file():
         raise InputError("文件不存在。", "file not found.", path=path)
-    return pd.read_csv(path, dtype={"QXDM": str, "period": str, "YWH": str}, encoding="utf-8-sig")
+    return read_csv(path, dtype={"QXDM": str, "period": str, "YWH": str})
 
 
 def scores_from_history(
@@ -1072,7 +1075,7 @@ def problems_in(history: str | Path, period: str) -> pd.DataFrame | None:
         day = next((p.name for p in path.parents if re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.name)), None)
         if day is None:
             continue
-        f = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+        f = read_csv(path)
         f["period"] = scoring.period_label(day, period)
         frames.append(f)
     return pd.concat(frames, ignore_index=True) if frames else None

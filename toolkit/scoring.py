@@ -52,11 +52,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from toolkit import regions, workdays
 from toolkit.domain import DIMENSIONS, Domain, domain_path, load_domain
 from toolkit.errors import ConfigError
+from toolkit.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from toolkit.check import CheckResult
@@ -184,23 +184,6 @@ class ScoringConfig:
 
     def level(self, points_value: float) -> str | None:
         return level(points_value, self)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicate mapping keys (PyYAML would silently keep the last one)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _bad(path: Path | None, key: str, zh: str, en: str, fix_zh: str = "", fix_en: str = "") -> ConfigError:
@@ -451,12 +434,7 @@ def load_scoring(domain: str | Path | Domain = "bdc", path: str | Path | None = 
     patterns and tables against the domain's suites and dictionary."""
     dom = domain if isinstance(domain, Domain) else load_domain(domain)
     p = Path(path) if path is not None else domain_path(dom.path) / "scoring.yaml"
-    try:
-        data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
-    except FileNotFoundError as exc:
-        raise ConfigError("找不到评分配置文件。", "scoring configuration not found.", path=p) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"评分配置不是有效的 YAML：{exc}", f"not valid YAML: {exc}", path=p) from exc
+    data = load_yaml(p)
     return parse_scoring(data, path=p, rule_ids=[r.rule_id for r in dom.rules], tables=list(dom.tables))
 
 

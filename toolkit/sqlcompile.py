@@ -24,20 +24,20 @@ running Python, so RE2's own Unicode tables never matter.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-import io
 import re
-import tokenize
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from toolkit import regions
-from toolkit.domain import Rule
+from toolkit import regions, validators
+from toolkit.conditions import parse_condition
+
+if TYPE_CHECKING:
+    from toolkit.domain import Rule
 from toolkit.errors import ConfigError
 
 try:  # Python ≥ 3.11
@@ -48,7 +48,10 @@ except ImportError:  # pragma: no cover
     import sre_parse as sre_p  # type: ignore[no-redef]
 
 __all__ = [
+    "ENGINE_TYPES",
+    "TYPE_KWARGS",
     "CompiledRule",
+    "check_regex",
     "compile_condition",
     "compile_rule",
     "condition_columns",
@@ -56,6 +59,7 @@ __all__ = [
     "isspace_class",
     "literal",
     "python_regex_to_re2",
+    "vet_rule",
 ]
 
 
@@ -277,129 +281,78 @@ def python_regex_to_re2(pattern: str) -> str:
         raise ValueError(str(exc)) from exc
 
 
+#: Longest regular expression a pack or overlay may use (characters).
+MAX_REGEX_LENGTH = 1000
+
+
+def _variable(seq: Any) -> bool:
+    """True if the parsed sequence can match texts of different lengths (a quantifier or alternation)."""
+    for op, av in seq:
+        if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT):
+            lo, hi, _sub = av
+            if lo != hi:
+                return True
+            if _variable(_sub):
+                return True
+        elif op is sre_c.BRANCH:
+            return True
+        elif op is sre_c.SUBPATTERN and _variable(av[-1]):
+            return True
+        elif op in (sre_c.ASSERT, sre_c.ASSERT_NOT) and _variable(av[1]):
+            return True
+    return False
+
+
+def _nested_unbounded(seq: Any) -> bool:
+    """An unbounded quantifier over something that itself varies in length — ``(a+)+``, ``(a|ab)*`` —:
+    the shapes that make a backtracking engine (Python's ``re``, used by Great Expectations) take
+    exponential time on a crafted value."""
+    for op, av in seq:
+        if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT):
+            _lo, hi, sub = av
+            if (hi is sre_c.MAXREPEAT or hi > 100) and _variable(sub):
+                return True
+            if _nested_unbounded(sub):
+                return True
+        elif op is sre_c.SUBPATTERN and _nested_unbounded(av[-1]):
+            return True
+        elif op is sre_c.BRANCH and any(_nested_unbounded(b) for b in av[1]):
+            return True
+    return False
+
+
+def check_regex(pattern: Any) -> str:
+    """A regular expression from a pack or overlay, proven safe to run: text of at most
+    :data:`MAX_REGEX_LENGTH` characters, valid for Python's ``re``, and free of nested variable-length
+    quantifiers (catastrophic backtracking). Whether the engine can also translate it to RE2 is the
+    compiler's business (otherwise Great Expectations validates it). Returns the pattern; raises
+    ``ValueError`` saying why not."""
+    if not isinstance(pattern, str):
+        raise ValueError("a regular expression must be text")
+    if len(pattern) > MAX_REGEX_LENGTH:
+        raise ValueError(f"longer than {MAX_REGEX_LENGTH} characters")
+    try:
+        parsed = sre_p.parse(pattern, 0)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
+    if _nested_unbounded(parsed):
+        raise ValueError("nested quantifiers such as (a+)+ or (a|ab)* may take exponential time")
+    return pattern
+
+
 # ------------------------------------------------------------------------------------------------ row conditions
 
 
-_COND_FIX_ZH = '只支持：字段 == "值"、字段 in ["值1","值2"]，以及用 and / or / 括号组合。'
-_COND_FIX_EN = 'supported: FIELD == "value", FIELD in ["v1","v2"], combined with and / or / parentheses.'
+def compile_condition(condition: Any) -> str | None:
+    """A row condition → SQL boolean (``NULL`` counts as false, as in GX); see :mod:`toolkit.conditions`
+    for the grammar. Anything outside it raises :class:`~toolkit.errors.ConfigError`."""
+    parsed = parse_condition(condition)
+    return parsed.sql(ident, literal) if parsed else None
 
 
-def _cond_error(cond: str, why: str) -> ConfigError:
-    return ConfigError(
-        f"无法解析规则的适用条件 {cond!r}：{why}",
-        f"cannot parse the row condition {cond!r}: {why}",
-        fix_zh=_COND_FIX_ZH,
-        fix_en=_COND_FIX_EN,
-    )
-
-
-class _CondParser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        try:
-            toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
-        except (tokenize.TokenError, SyntaxError, IndentationError) as exc:
-            raise _cond_error(text, str(exc)) from exc
-        skip = {tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT}
-        self.toks = [t for t in toks if t.type not in skip]
-        self.pos = 0
-        self.columns: list[str] = []
-
-    def peek(self) -> tokenize.TokenInfo | None:
-        return self.toks[self.pos] if self.pos < len(self.toks) else None
-
-    def take(self, string: str | None = None, type_: int | None = None) -> tokenize.TokenInfo:
-        tok = self.peek()
-        if tok is None:
-            raise _cond_error(self.text, "unexpected end")
-        if string is not None and tok.string != string:
-            raise _cond_error(self.text, f"expected {string!r}, got {tok.string!r}")
-        if type_ is not None and tok.type != type_:
-            raise _cond_error(self.text, f"unexpected {tok.string!r}")
-        self.pos += 1
-        return tok
-
-    def parse(self) -> str:
-        sql = self.expr()
-        if self.peek() is not None:
-            raise _cond_error(self.text, f"unexpected {self.peek().string!r}")  # type: ignore[union-attr]
-        return sql
-
-    def expr(self) -> str:
-        parts = [self.term()]
-        while (t := self.peek()) is not None and t.type == tokenize.NAME and t.string == "or":
-            self.pos += 1
-            parts.append(self.term())
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
-
-    def term(self) -> str:
-        parts = [self.factor()]
-        while (t := self.peek()) is not None and t.type == tokenize.NAME and t.string == "and":
-            self.pos += 1
-            parts.append(self.factor())
-        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
-
-    def string(self) -> str:
-        tok = self.take(type_=tokenize.STRING)
-        try:
-            value = ast.literal_eval(tok.string)
-        except (ValueError, SyntaxError) as exc:  # pragma: no cover - tokenizer guarantees a literal
-            raise _cond_error(self.text, f"bad string {tok.string}") from exc
-        if not isinstance(value, str):
-            raise _cond_error(self.text, f"{tok.string} is not a text literal")
-        return value
-
-    def factor(self) -> str:
-        tok = self.peek()
-        if tok is None:
-            raise _cond_error(self.text, "unexpected end")
-        if tok.string == "(":
-            self.pos += 1
-            inner = self.expr()
-            self.take(")")
-            return "(" + inner + ")"
-        if tok.type != tokenize.NAME or tok.string in {"and", "or", "not", "in", "is"}:
-            raise _cond_error(self.text, f"expected a field name, got {tok.string!r}")
-        if not tok.string.isidentifier():  # pragma: no cover
-            raise _cond_error(self.text, f"bad field name {tok.string!r}")
-        self.pos += 1
-        column = tok.string
-        self.columns.append(column)
-        op = self.peek()
-        if op is not None and op.string == "==":
-            self.pos += 1
-            return f"({ident(column)} = {literal(self.string())})"
-        if op is not None and op.type == tokenize.NAME and op.string == "in":
-            self.pos += 1
-            self.take("[")
-            values = [self.string()]
-            while (t := self.peek()) is not None and t.string == ",":
-                self.pos += 1
-                if (t2 := self.peek()) is not None and t2.string == "]":
-                    break
-                values.append(self.string())
-            self.take("]")
-            return f"({ident(column)} IN ({', '.join(literal(v) for v in values)}))"
-        got = op.string if op is not None else "end"
-        raise _cond_error(self.text, f"after {column!r} expected == or in, got {got!r}")
-
-
-def compile_condition(condition: str | None) -> str | None:
-    """A pandas ``query`` row condition → SQL boolean (``NULL`` counts as false, as in GX).
-
-    Grammar: ``FIELD == "text"``, ``FIELD in ["a", "b"]``, ``and``, ``or``, parentheses. Anything else
-    raises :class:`~toolkit.errors.ConfigError`."""
-    if condition is None or condition.strip() == "":
-        return None
-    return _CondParser(condition).parse()
-
-
-def condition_columns(condition: str | None) -> list[str]:
-    if condition is None or condition.strip() == "":
-        return []
-    p = _CondParser(condition)
-    p.parse()
-    return p.columns
+def condition_columns(condition: Any) -> list[str]:
+    parsed = parse_condition(condition)
+    return parsed.columns if parsed else []
 
 
 # ------------------------------------------------------------------------------------------------ rules
@@ -490,6 +443,11 @@ def sql_datetime_ok(v: str, date_only: bool = False) -> str:
     0001–9999, which is what :func:`toolkit.validators.parse_datetime` accepts; a lenient reading
     (``2024-1-1``, ``T``, a fraction, year 0000 …) never writes back the same text."""
     return f"dq_date_ok({v})" if date_only else f"dq_dt_ok({v})"
+
+
+def sql_year_between(v: str, lo: int, hi: int) -> str:
+    """The year of a datetime text (its first four characters) lies in [lo, hi] (false if unreadable)."""
+    return f"coalesce(TRY_CAST(substr({v}, 1, 4) AS INTEGER) BETWEEN {int(lo)} AND {int(hi)}, false)"
 
 
 def sql_datetime_key(v: str) -> str:
@@ -679,6 +637,101 @@ def _int_or_none(rule: Rule, key: str) -> int | None:
     return int(value)
 
 
+_RANGE = {"min_value", "max_value", "strict_min", "strict_max"}
+#: Every expectation type a domain pack or an overlay may use, with the keywords it takes besides the
+#: common ones (``column`` or ``column_A``/``column_B``, ``row_condition``, ``condition_parser``,
+#: ``mostly``, ``result_format``, ``catch_exceptions``; pairs also ``ignore_row_if``). An unknown type
+#: could do anything inside Great Expectations, so no other type is accepted.
+TYPE_KWARGS: dict[str, frozenset[str]] = {
+    "expect_column_values_to_not_be_null": frozenset(),
+    "expect_column_values_to_be_in_set": frozenset({"value_set"}),
+    "expect_column_values_to_match_regex": frozenset({"regex"}),
+    "expect_column_values_to_be_unique": frozenset(),
+    "expect_column_value_lengths_to_be_between": frozenset(_RANGE),
+    "expect_column_values_to_be_valid_citizen_id": frozenset(),
+    "expect_column_values_to_be_valid_credit_code": frozenset(),
+    "expect_column_values_to_be_valid_unit_number": frozenset(),
+    "expect_column_values_to_be_clean_text": frozenset(),
+    "expect_column_values_to_be_county_code": frozenset(),
+    "expect_column_values_to_be_valid_datetime_text": frozenset({"date_only"}),
+    "expect_column_values_to_be_plausible_datetime": frozenset({"min_year", "years_ahead"}),
+    "expect_column_values_to_be_decimal_in_range": frozenset(_RANGE),
+    "expect_column_values_to_be_integer_text": frozenset({"min_value"}),
+    "expect_column_pair_values_to_be_equal": frozenset(),
+    "expect_column_pair_values_to_be_in_time_order": frozenset({"or_equal"}),
+    "expect_column_pair_values_to_be_within_working_time_limit": frozenset({"working_days", "minutes"}),
+    "expect_column_pair_values_to_share_prefix": frozenset({"length"}),
+    # validated by Great Expectations only (the engine hands them over, marked engine = gx)
+    "expect_column_values_to_not_match_regex": frozenset({"regex"}),
+    "expect_column_values_to_not_be_in_set": frozenset({"value_set"}),
+    "expect_column_values_to_be_null": frozenset(),
+}
+#: The types :func:`compile_rule` compiles to SQL.
+ENGINE_TYPES = frozenset(TYPE_KWARGS) - {
+    "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_be_null",
+}
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Text, numbers, booleans, null, or a list of them: the only keyword values a rule may carry."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return not isinstance(value, str) or len(value) <= 10_000
+    if isinstance(value, list) and depth == 0:
+        return len(value) <= 10_000 and all(_plain(v, 1) for v in value)
+    return False
+
+
+def vet_rule(rule: Rule, *, strict: bool) -> None:
+    """Refuse a rule that is not provably safe to run, before any engine sees it: an expectation type
+    outside :data:`TYPE_KWARGS`, a row condition outside the grammar, an unsafe regular expression.
+    ``strict`` (locality overlays): every keyword must be one its type takes (:data:`TYPE_KWARGS`) and
+    every value plain text, a number, a boolean or a list of them, so nothing of the rule reaches Great
+    Expectations unchecked. Raises :class:`~toolkit.errors.ConfigError` (the caller adds the file)."""
+    if rule.type not in TYPE_KWARGS:
+        raise ConfigError(
+            f"规则 {rule.rule_id} 的期望类型 {rule.type!r} 不受支持。",
+            f"rule {rule.rule_id}: expectation type {rule.type!r} is not supported.",
+            fix_zh=f"可用的类型：{', '.join(sorted(TYPE_KWARGS))}",
+            fix_en=f"supported types: {', '.join(sorted(TYPE_KWARGS))}",
+        )
+    try:
+        parse_condition(rule.kwargs.get("row_condition"))
+    except ConfigError as exc:
+        raise ConfigError(
+            f"规则 {rule.rule_id}：{exc.zh}",
+            f"rule {rule.rule_id}: {exc.en}",
+            fix_zh=exc.fix_zh,
+            fix_en=exc.fix_en,
+        ) from exc
+    if "regex" in rule.kwargs:
+        try:
+            check_regex(rule.kwargs["regex"])
+        except ValueError as exc:
+            raise ConfigError(
+                f"规则 {rule.rule_id} 的正则表达式不安全或无效：{exc}",
+                f"rule {rule.rule_id}: unsafe or invalid regex: {exc}",
+                fix_zh="只用字符类、定长重复和锚点（如 ^[0-9]{6}$），不要嵌套的 + 或 *。",
+                fix_en="use character classes, bounded repeats and anchors (e.g. ^[0-9]{6}$), no nested + or *.",
+            ) from exc
+    if strict:
+        pair = rule.type.startswith("expect_column_pair_")
+        allowed = (_PAIR_KWARGS if pair else _COMMON_KWARGS) | TYPE_KWARGS[rule.type]
+        extra = sorted(map(str, set(rule.kwargs) - allowed))
+        bad = sorted(k for k, v in rule.kwargs.items() if k != "row_condition" and not _plain(v))
+        columns = ["column_A", "column_B"] if pair else ["column"]
+        missing = [c for c in columns if not isinstance(rule.kwargs.get(c), str) or not rule.kwargs[c]]
+        if extra or bad or missing:
+            raise ConfigError(
+                f"规则 {rule.rule_id} 的参数无法核验：未知 {extra}，值类型不对 {bad}，缺少 {missing}。",
+                f"rule {rule.rule_id}: keywords cannot be verified: unknown {extra}, bad values {bad}, "
+                f"missing {missing}.",
+                fix_zh=f"该类型可用的参数：{sorted(allowed)}",
+                fix_en=f"keywords of this type: {sorted(allowed)}",
+            )
+
+
 def compile_rule(rule: Rule, *, rule_index: int, today: dt.date | None = None) -> CompiledRule:
     """Compile one rule; raises :class:`NotCompilable` if it must go to Great Expectations and
     :class:`~toolkit.errors.ConfigError` if its row condition is outside the supported grammar."""
@@ -688,8 +741,8 @@ def compile_rule(rule: Rule, *, rule_index: int, today: dt.date | None = None) -
     cond_cols = condition_columns(rule.row_condition)
     kw = rule.kwargs
 
-    def single(extra: set[str]) -> tuple[str, str]:
-        _check_kwargs(rule, _COMMON_KWARGS | extra)
+    def single() -> tuple[str, str]:
+        _check_kwargs(rule, _COMMON_KWARGS | TYPE_KWARGS[t])
         c = _col(rule)
         return c, ident(c)
 
@@ -703,16 +756,16 @@ def compile_rule(rule: Rule, *, rule_index: int, today: dt.date | None = None) -
         )
 
     if t == "expect_column_values_to_not_be_null":
-        c, v = single(set())
+        c, v = single()
         return done([c], f"{v} IS NULL")
     if t == "expect_column_values_to_be_in_set":
-        c, v = single({"value_set"})
+        c, v = single()
         values = _str_list(rule, "value_set")
         if not values:
             return done([c], f"{v} IS NOT NULL")
         return done([c], nn(v, f"{v} NOT IN ({', '.join(literal(x) for x in values)})"))
     if t == "expect_column_values_to_match_regex":
-        c, v = single({"regex"})
+        c, v = single()
         regex = kw.get("regex")
         if not isinstance(regex, str):
             raise NotCompilable("regex must be text")
@@ -722,7 +775,7 @@ def compile_rule(rule: Rule, *, rule_index: int, today: dt.date | None = None) -
             raise NotCompilable(f"regex: {exc}") from exc
         return done([c], nn(v, f"NOT regexp_matches({v}, {literal(re2)})"))
     if t == "expect_column_values_to_be_unique":
-        c, v = single(set())
+        c, v = single()
         name = f"dq_dup_{rule_index}"
         where = f"{v} IS NOT NULL" + (f" AND {cond}" if cond else "")
         cte = (
@@ -732,7 +785,7 @@ def compile_rule(rule: Rule, *, rule_index: int, today: dt.date | None = None) -
         join = f"LEFT JOIN {name} ON {name}.dq_b = t._BATCH AND {name}.dq_v = t.{v}"
         return done([c], f"({name}.dq_v IS NOT NULL)", ctes=[(name, cte)], joins=[(name, join)])
     if t == "expect_column_value_lengths_to_be_between":
-        c, v = single({"min_value", "max_value", "strict_min", "strict_max"})
+        c, v = single()
         lo, hi = _int_or_none(rule, "min_value"), _int_or_none(rule, "max_value")
         if lo is None and hi is None:
             raise NotCompilable("min_value and max_value both empty")
@@ -744,36 +797,47 @@ def compile_rule(rule: Rule, *, rule_index: int, today: dt.date | None = None) -
             ok.append(f"length({v}) {'<' if smax else '<='} {hi}")
         return done([c], nn(v, f"NOT ({' AND '.join(ok)})"))
     if t == "expect_column_values_to_be_valid_citizen_id":
-        c, v = single(set())
+        c, v = single()
         body = let(citizen_id_body(v))
         return done([c], nn(v, f"NOT coalesce({sql_citizen_id_ok(v, today, body[0])}, false)"), lets=[body])
     if t == "expect_column_values_to_be_valid_credit_code":
-        c, v = single(set())
+        c, v = single()
         return done([c], nn(v, f"NOT coalesce({sql_credit_code_ok(v)}, false)"))
     if t == "expect_column_values_to_be_valid_unit_number":
-        c, v = single(set())
+        c, v = single()
         return done([c], nn(v, f"NOT coalesce({sql_unit_number_ok(v)}, false)"))
     if t == "expect_column_values_to_be_clean_text":
-        c, v = single(set())
+        c, v = single()
         return done([c], nn(v, f"regexp_matches({v}, {literal(clean_text_regex())})"))
     if t == "expect_column_values_to_be_county_code":
-        c, v = single(set())
+        c, v = single()
         alias = _alias("cty", c)
         join = f"LEFT JOIN dq_county {alias} ON {alias}.dq_code = t.{v}"
         return done([c], nn(v, f"{alias}.dq_code IS NULL"), joins=[(alias, join)])
     if t == "expect_column_values_to_be_valid_datetime_text":
-        c, v = single({"date_only"})
+        c, v = single()
         date_only = _bool(rule, "date_only", False)
         ok = let(sql_datetime_ok(v, date_only))
         return done([c], nn(v, f"NOT {ok[0]}"), lets=[ok])
+    if t == "expect_column_values_to_be_plausible_datetime":
+        c, v = single()
+        for key in ("min_year", "years_ahead"):
+            val = kw.get(key)
+            if val is not None and (isinstance(val, bool) or not isinstance(val, int) or abs(val) > 9999):
+                raise NotCompilable(f"{key} must be a whole number")
+        lo, hi = validators.plausible_years(kw.get("min_year"), kw.get("years_ahead"), today=today)
+        ok = let(sql_datetime_ok(v))
+        return done(
+            [c], nn(v, f"CASE WHEN {ok[0]} THEN NOT {sql_year_between(v, lo, hi)} ELSE false END"), lets=[ok]
+        )
     if t == "expect_column_values_to_be_decimal_in_range":
-        c, v = single({"min_value", "max_value", "strict_min", "strict_max"})
+        c, v = single()
         smin, smax = _bool(rule, "strict_min", False), _bool(rule, "strict_max", False)
         low = _decimal_bound(kw["min_value"], "min_value") if kw.get("min_value") is not None else None
         high = _decimal_bound(kw["max_value"], "max_value") if kw.get("max_value") is not None else None
         return done([c], nn(v, f"NOT ({sql_decimal_check(v, low, high, smin, smax)})"))
     if t == "expect_column_values_to_be_integer_text":
-        c, v = single({"min_value"})
+        c, v = single()
         minimum = kw.get("min_value", 0)
         if isinstance(minimum, bool) or not isinstance(minimum, (int, float)):
             raise NotCompilable("min_value must be a number")
@@ -784,19 +848,16 @@ def compile_rule(rule: Rule, *, rule_index: int, today: dt.date | None = None) -
         return done([c], nn(v, f"NOT ({check})"))
 
     # ---- column pairs
-    pair_types = {
-        "expect_column_pair_values_to_be_equal": (set(), "both_values_are_missing"),
-        "expect_column_pair_values_to_be_in_time_order": ({"or_equal"}, "either_value_is_missing"),
-        "expect_column_pair_values_to_be_within_working_time_limit": (
-            {"working_days", "minutes"},
-            "either_value_is_missing",
-        ),
-        "expect_column_pair_values_to_share_prefix": ({"length"}, "either_value_is_missing"),
+    pair_types = {  # the default ignore_row_if of each pair type
+        "expect_column_pair_values_to_be_equal": "both_values_are_missing",
+        "expect_column_pair_values_to_be_in_time_order": "either_value_is_missing",
+        "expect_column_pair_values_to_be_within_working_time_limit": "either_value_is_missing",
+        "expect_column_pair_values_to_share_prefix": "either_value_is_missing",
     }
     if t not in pair_types:
         raise NotCompilable(f"expectation type {t} is not compiled by the engine")
-    extra, default_ignore = pair_types[t]
-    _check_kwargs(rule, _PAIR_KWARGS | extra)
+    default_ignore = pair_types[t]
+    _check_kwargs(rule, _PAIR_KWARGS | TYPE_KWARGS[t])
     ca, cb = _col(rule, "column_A"), _col(rule, "column_B")
     a, b = ident(ca), ident(cb)
     if kw.get("ignore_row_if", default_ignore) != "either_value_is_missing":
@@ -850,9 +911,13 @@ def compile_rule(rule: Rule, *, rule_index: int, today: dt.date | None = None) -
         fails.append(f"{elapsed} > {int(wd)}")
     if not fails:
         return done([ca, cb], "false")
+    lo, hi = validators.plausible_years(today=today)  # implausible years are the plausibility rules' business
+    plausible = f"{sql_year_between(a, lo, hi)} AND {sql_year_between(b, lo, hi)}"
     return done(
         [ca, cb],
-        pair(f"CASE WHEN {parsed} AND {kb} >= {ka} THEN ({' OR '.join(fails)}) ELSE false END"),
+        pair(
+            f"CASE WHEN {parsed} AND {kb} >= {ka} AND {plausible} THEN ({' OR '.join(fails)}) ELSE false END"
+        ),
         lets=dt_lets,
         joins=joins,
         uses_calendar=wd is not None,

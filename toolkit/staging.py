@@ -17,8 +17,13 @@ The engine never loads a table into pandas. For each table file of a batch it de
 * **XLSX** is streamed (``openpyxl`` read-only mode) into a temporary all-text Parquet file in chunks,
   cell by cell as the loader converts cells.
 * Anything unusual (an empty or duplicate header name that holds data, the reserved ``_ROW`` header,
+  a header wider than :data:`toolkit.loading.MAX_COLUMNS`, a NUL byte, UTF-8 with a few damaged bytes,
   a record DuckDB cannot parse …) is read by :func:`toolkit.loading.read_table` itself and written to a
   temporary Parquet file: whatever the loader does — including raising its exact error — the engine does.
+
+Which file is which table is decided by :func:`toolkit.loading.discover_tables` (see :func:`discover`),
+and an XLSX workbook with rows on a sheet other than the first is refused by the loader's own
+:func:`toolkit.loading.check_other_sheets`.
 
 Every source is then read through the same SQL: each cell that is empty or whitespace only
 (``str.isspace``, so U+3000 and U+00A0 too) becomes ``NULL``, headers are normalised like the loader's
@@ -30,21 +35,27 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
-import datetime as dt
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import (
-    BatchNotFoundError,
-    InputError,
-    MissingColumnError,
-    NoKnownTableError,
-    UnreadableFileError,
+from toolkit.errors import InputError, MissingColumnError, UnreadableFileError
+from toolkit.loading import (
+    FORMATS,
+    MAX_COLUMNS,
+    ROW_COLUMN,
+    Utf8Scan,
+    _raise_csv_field_limit,
+    _to_text,
+    _xlsx_cell_text,
+    check_other_sheets,
+    discover_tables,
+    normalise_header,
+    read_table,
+    scan_utf8,
 )
-from toolkit.loading import FORMATS, ROW_COLUMN, _to_text, normalise_header, read_table
 from toolkit.sqlcompile import _isspace_ranges, ident, isspace_class, literal
 
 __all__ = ["Source", "discover", "normalise_sql", "prepare_source"]
@@ -119,60 +130,14 @@ def normalise_sql(column_sql: str) -> str:
 
 
 def discover(
-    folder: Path, tables: Mapping[str, Sequence[str]]
+    folder: Path, tables: Mapping[str, Sequence[str]], *, core: Sequence[str] = ()
 ) -> tuple[dict[str, Path], list[str], list[str]]:
-    """The table files of a batch folder, exactly as :func:`toolkit.loading.load_batch` finds them.
+    """The table files of a batch folder: :func:`toolkit.loading.discover_tables`, the very function
+    :func:`toolkit.loading.load_batch` uses (same files, same errors; ``core`` as there).
 
-    Returns (table code → file, unknown file names, absent table codes) and raises the loader's errors
-    (folder missing, several files for one table, no known table)."""
-    folder = Path(folder)
-    if not folder.exists():
-        raise BatchNotFoundError(
-            "批次文件夹不存在。",
-            "the batch folder does not exist.",
-            path=folder,
-            fix_zh="请检查路径是否正确。",
-            fix_en="check the path.",
-        )
-    if not folder.is_dir():
-        raise BatchNotFoundError(
-            "该路径不是文件夹。",
-            "the path is not a folder.",
-            path=folder,
-            fix_zh="请给出存放各表文件的文件夹（压缩包请先解压）。",
-            fix_en="give the folder holding the table files (unpack an archive first).",
-        )
-    required = {code.strip().upper(): list(columns) for code, columns in tables.items()}
-    entries = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.name)
-    found: dict[str, list[Path]] = {}
-    unknown: list[str] = []
-    for entry in entries:
-        code = entry.stem.upper()
-        if entry.suffix.lower() in FORMATS and code in required:
-            found.setdefault(code, []).append(entry)
-        else:
-            unknown.append(entry.name)
-    for code, paths in found.items():
-        if len(paths) > 1:
-            names = ", ".join(p.name for p in paths)
-            raise InputError(
-                f"表 {code} 有多个文件：{names}。",
-                f"table {code} has more than one file: {names}.",
-                path=folder,
-                fix_zh="每个表只能保留一个文件，请删除或移走多余的文件。",
-                fix_en="keep exactly one file per table: delete or move the others.",
-            )
-    if not found:
-        # the loader builds the detailed message (expected names, files seen)
-        from toolkit.loading import load_batch
-
-        load_batch(folder, required)
-        raise NoKnownTableError(
-            "没有可识别的表文件。", "no known table file.", path=folder
-        )  # pragma: no cover
-    files = {code: found[code][0] for code in required if code in found}
-    absent = [code for code in required if code not in found]
-    return files, unknown, absent
+    Returns (table code → file, unknown file names, absent table codes)."""
+    found = discover_tables(folder, tables, core=core)
+    return found.files, found.unknown_files, found.absent_tables
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -185,6 +150,8 @@ class _Fallback(Exception):
 def _header_names(raw: Sequence[str | None]) -> list[str | None]:
     """Normalised names, ``None`` for an empty header cell; raises _Fallback for anything the loader
     would reject or treat specially (duplicates, the reserved ``_ROW``, an empty header row)."""
+    if len(raw) > MAX_COLUMNS:
+        raise _Fallback("too many columns")
     names: list[str | None] = []
     seen: set[str] = set()
     for h in raw:
@@ -226,11 +193,14 @@ def _head(path: Path) -> bool:
 def _risky(path: Path) -> bool:
     """True if the file holds a construct on which DuckDB's CSV parser and Python's may differ: a space
     next to a quote character (DuckDB trims it), a carriage return that is not part of ``\\r\\n``, or
-    ``\\r\\n`` mixed with ``\\n``. Fast: ``memchr`` searches, unless quotes or CRs occur."""
+    ``\\r\\n`` mixed with ``\\n`` — or a NUL byte, which the loader refuses (naming its line). Fast:
+    ``memchr`` searches, unless quotes or CRs occur."""
     prev = b""
     has_cr = False
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK_BYTES):
+            if chunk.find(b"\x00") >= 0:
+                return True
             if chunk.find(b'"') >= 0 or prev == b'"':
                 window = prev + chunk
                 if b' "' in window or b'" ' in window:
@@ -250,21 +220,26 @@ def _risky(path: Path) -> bool:
     return cr != crlf or lf != crlf
 
 
+def _chunks(path: Path) -> Any:
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            yield chunk
+
+
+def utf8_scan(path: Path) -> Utf8Scan:
+    """The loader's encoding test, streaming: :func:`toolkit.loading.scan_utf8` over the whole file
+    (``.ok``: valid UTF-8; ``.stray``: UTF-8 with a few damaged bytes, which the loader refuses)."""
+    return scan_utf8(_chunks(path))
+
+
 def is_utf8(path: Path) -> bool:
     """The loader's test: does the whole file decode as UTF-8 (streaming)?"""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(CHUNK_BYTES):
-                decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return utf8_scan(path).ok
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
     """The first CSV record (the header), read with Python's csv module like the loader."""
+    _raise_csv_field_limit()
     with path.open("r", encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, strict=True)
         try:
@@ -334,7 +309,10 @@ def _csv_source(
     try:
         raw = _csv_header(read_path, "utf-8-sig" if (bom and not gb18030) else "utf-8")
     except UnicodeDecodeError as exc:
-        if gb18030 or bom or is_utf8(path):
+        if gb18030 or bom:
+            raise _Fallback("header not decodable") from exc
+        scan = utf8_scan(path)
+        if scan.ok or scan.stray:  # the loader decides (and refuses UTF-8 with damaged bytes)
             raise _Fallback("header not decodable") from exc
         return _csv_source(batch, table, path, required, work, gb18030=True)
     names = _header_names(raw)
@@ -359,8 +337,13 @@ def recover_csv(source: Source, required: Sequence[str] | None, work: Path) -> S
     """DuckDB refused a CSV file read as UTF-8: if the file is not UTF-8 (the loader's test over the
     whole file), the same file transcoded from GB18030 (or read by the loader); else the source itself,
     marked as checked."""
-    if source.encoding == "utf-8-sig" or is_utf8(source.path):
+    if source.encoding == "utf-8-sig":
         return dataclasses.replace(source, encoding_checked=True)
+    scan = utf8_scan(source.path)
+    if scan.ok:
+        return dataclasses.replace(source, encoding_checked=True)
+    if scan.stray:  # UTF-8 with a few damaged bytes: the loader refuses it, naming the lines
+        return _loader_source(source.batch, source.table, source.path, required, work, "utf-8 damaged")
     try:
         return _csv_source(source.batch, source.table, source.path, required, work, gb18030=True)
     except _Fallback as why:
@@ -440,17 +423,8 @@ def _parquet_source(batch: str, table: str, path: Path, required: Sequence[str] 
 
 def _xlsx_source(batch: str, table: str, path: Path, required: Sequence[str] | None, work: Path) -> Source:
     import openpyxl
-    from openpyxl.styles.numbers import is_datetime
 
-    def cell_text(cell: Any) -> str | None:  # as toolkit.loading._read_xlsx
-        v = cell.value
-        if (
-            isinstance(v, dt.datetime)
-            and v.time() == dt.time(0)
-            and is_datetime(getattr(cell, "number_format", None) or "General") == "date"
-        ):
-            return f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
-        return _to_text(v)
+    cell_text = _xlsx_cell_text  # as toolkit.loading._read_xlsx
 
     try:
         with warnings.catch_warnings():
@@ -459,11 +433,13 @@ def _xlsx_source(batch: str, table: str, path: Path, required: Sequence[str] | N
     except Exception as exc:
         raise _Fallback(f"open: {exc}") from exc
     out = work / f"{batch}__{table}.xlsx.parquet"
+    it: Any = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if not workbook.worksheets:
                 raise _Fallback("no worksheet")
+            check_other_sheets(workbook, path)  # rows on another sheet: the loader's error
             sheet = workbook.worksheets[0]
             sheet.reset_dimensions()
             it = sheet.iter_rows()
@@ -472,6 +448,8 @@ def _xlsx_source(batch: str, table: str, path: Path, required: Sequence[str] | N
             except StopIteration as exc:
                 raise _Fallback("empty sheet") from exc
             raw = [cell_text(c) for c in header_row]
+            while raw and (raw[-1] is None or raw[-1].strip() == ""):
+                raw.pop()  # trailing empty (formatted) header cells: as the loader counts the width
             names = _header_names(raw)
             _check_required(path, table, names, required)
             width = len(names)
@@ -493,6 +471,8 @@ def _xlsx_source(batch: str, table: str, path: Path, required: Sequence[str] | N
     except Exception as exc:
         raise _Fallback(f"read: {exc}") from exc
     finally:
+        if it is not None:
+            it.close()  # closes the sheet's file inside the archive (if left unfinished)
         workbook.close()
     return Source(
         batch=batch,

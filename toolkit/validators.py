@@ -239,6 +239,31 @@ def parse_datetime(value: str) -> datetime.datetime | None:
         return None
 
 
+#: The plausible window of a registration timestamp when a pack sets none: from this year up to
+#: ``DEFAULT_YEARS_AHEAD`` years after the current one.
+DEFAULT_MIN_YEAR = 1949
+DEFAULT_YEARS_AHEAD = 1
+
+
+def plausible_years(
+    min_year: int | None = None, years_ahead: int | None = None, *, today: datetime.date | None = None
+) -> tuple[int, int]:
+    """The window (first year, last year) a timestamp's year must fall in, relative to ``today``."""
+    lo = DEFAULT_MIN_YEAR if min_year is None else int(min_year)
+    ahead = DEFAULT_YEARS_AHEAD if years_ahead is None else int(years_ahead)
+    return lo, (today or datetime.date.today()).year + ahead
+
+
+def is_plausible_datetime(value: str, min_year: int | None = None, years_ahead: int | None = None) -> bool:
+    """False only for a readable timestamp whose year is outside :func:`plausible_years` (a typo such as
+    2204); unreadable values are the format rules' business and count as plausible here."""
+    parsed = parse_datetime(value)
+    if parsed is None:
+        return True
+    lo, hi = plausible_years(min_year, years_ahead)
+    return lo <= parsed.year <= hi
+
+
 def is_datetime(value: str) -> bool:
     """True if :func:`parse_datetime` accepts ``value``."""
     return parse_datetime(value) is not None

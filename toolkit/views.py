@@ -17,6 +17,7 @@ Expectations. (The variable ``getvariable('as_of')`` is still set for single-bat
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -76,9 +77,25 @@ def connect(domain: Domain, batch: Batch, as_of: dt.datetime | None) -> duckdb.D
     return con
 
 
+def sandbox(con: duckdb.DuckDBPyConnection, allowed: list[Path] | tuple[Path, ...] = ()) -> None:
+    """Lock a connection before a pack's SQL runs on it: no file outside ``allowed`` folders can be read
+    or written (no ``COPY … TO``, no ``read_text('/etc/…')``), no extension installed or loaded, and the
+    configuration cannot be changed back. A pack's view SQL is data from another office."""
+    dirs = sorted(
+        {str(q).rstrip("/") + "/" for p in allowed for q in (Path(p).absolute(), Path(p).resolve())}
+    )
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    if dirs:
+        con.execute("SET allowed_directories = ?", [dirs])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
 def build_views(domain: Domain, batch: Batch, as_of: dt.datetime | None) -> dict[str, pd.DataFrame]:
     """Each view whose base tables are present, as a text frame ordered by ``_ROW``."""
     con = connect(domain, batch, as_of)
+    sandbox(con)
     out: dict[str, pd.DataFrame] = {}
     try:
         for name, spec in domain.views.items():

@@ -22,14 +22,30 @@ from typing import Any
 
 import chinese_calendar
 
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, DQWarning
 from toolkit.validators import parse_date
 
 __all__ = ["CalendarCoverageWarning", "WorkdayCalendar", "from_holiday_file"]
 
 
-class CalendarCoverageWarning(UserWarning):
+class CalendarCoverageWarning(DQWarning):
     """A year outside the built-in holiday data was needed; Monday-Friday was assumed."""
+
+    def __init__(self, message: str, year: int | None = None) -> None:
+        super().__init__(message)
+        self.year = year
+
+    @classmethod
+    def merge(cls, warnings: list[DQWarning]) -> list[str]:
+        years = sorted({w.year for w in warnings if isinstance(w, CalendarCoverageWarning) and w.year})
+        if len(years) <= 1:
+            return super().merge(warnings)
+        shown = "、".join(map(str, years[:5])) + (f" … {years[-1]}" if len(years) > 5 else "")
+        return [
+            f"节假日数据未覆盖 {len(years)} 个年份（{shown}），这些年份已按周一至周五为工作日计算；可提供节假日文件（date,type）补充。"
+            f" / No holiday data for {len(years)} years ({shown.replace('、', ', ')}); Monday-Friday was"
+            " assumed as working days. A holiday file (date,type) can be given."
+        ]
 
 
 class _Year:
@@ -106,10 +122,12 @@ class WorkdayCalendar:
         if not covered:
             # Stored first: even if the warning is turned into an error it is raised only once.
             warnings.warn(
-                f"节假日数据未覆盖 {year} 年，已按周一至周五为工作日计算；可提供节假日文件（date,type）补充。"
-                f" / No holiday data for year {year}; Monday-Friday was assumed as working days."
-                f" A holiday file (date,type) can be given.",
-                CalendarCoverageWarning,
+                CalendarCoverageWarning(
+                    f"节假日数据未覆盖 {year} 年，已按周一至周五为工作日计算；可提供节假日文件（date,type）补充。"
+                    f" / No holiday data for year {year}; Monday-Friday was assumed as working days."
+                    f" A holiday file (date,type) can be given.",
+                    year,
+                ),
                 stacklevel=_caller_stacklevel(),
             )
         return table

@@ -71,6 +71,9 @@ fdcq (QLT_FW_FDCQ_YZ)
   * ``fdcq.slsj_datetime`` S: ``2024/03/05 09:00:00`` style → ``bdc.fdcq.slsj.datetime``
   * ``fdcq.djsj_datetime`` S: malformed DJSJ → ``bdc.fdcq.djsj.datetime`` (its message is clean, so PENDING=0 and
     OK_24H/OK_48H are NULL; the log does not count the row)
+  * ``fdcq.slsj_year`` S / ``fdcq.djsj_year`` (stock only): the year typed as +180 or −100 (2024 → 2204 / 1924) →
+    ``bdc.fdcq.<field>.plausible`` (and ``bdc.fdcq.djsj.after_slsj`` when the order flips; time limits, the
+    as-of and the log ignore implausible years)
   * ``fdcq.after_slsj`` S: SLSJ = DJSJ + 1–3 h → ``bdc.fdcq.djsj.after_slsj`` (time limits ignore reversed times)
   * ``fdcq.time_limit``: not fast track, SLSJ 5–8 working days before DJSJ → ``bdc.fdcq.djsj.time_limit``
   * ``fdcq.time_limit_enterprise``: fast track, SLSJ 2–5 h before DJSJ (same day) →
@@ -113,6 +116,7 @@ dyaq (QLF_QL_DYAQ)
   * ``dyaq.zwlx_order`` S: ZWLXJSSJ before ZWLXQSSJ → ``bdc.dyaq.zwlxjssj.after_start``
   * ``dyaq.zwlx_datetime`` S: ZWLXQSSJ or ZWLXJSSJ ``2024.03.05`` → ``bdc.dyaq.<field>.datetime``
   * ``dyaq.slsj_datetime`` S → ``bdc.dyaq.slsj.datetime``;  ``dyaq.djsj_datetime`` S → ``bdc.dyaq.djsj.datetime``
+  * ``dyaq.slsj_year`` S / ``dyaq.djsj_year`` (stock only): as ``fdcq.*_year`` → ``bdc.dyaq.<field>.plausible``
   * ``dyaq.after_slsj`` S: SLSJ = DJSJ + 1–3 h → ``bdc.dyaq.djsj.after_slsj``
   * ``dyaq.clean_text`` S: DYQR/DBR + trailing space → ``bdc.dyaq.<field>.clean_text``
   * ``dyaq.time_limit``: SLSJ on the previous working day → ``bdc.dyaq.djsj.time_limit``
@@ -125,6 +129,7 @@ jrbw (JR_BW, the message of an fdcq or dyaq registration)
   * ``jrbw.rectype_format``: 6 digits → ``bdc.jrbw.rectype.format``;  ``jrbw.rectype_djlx``: wrong first digit →
     ``bdc.jrbw.rectype.djlx``
   * ``jrbw.resend_bad_jrsj``: extra JRZT 1 message with a malformed JRSJ → ``bdc.jrbw.jrsj.datetime``
+  * ``jrbw.resend_jrsj_year``: extra JRZT 1 message whose JRSJ year is typed as +180 or −100 → ``bdc.jrbw.jrsj.plausible``
   * ``jrbw.resend_bad_jrzt``: extra message with JRZT 9 → ``bdc.jrbw.jrzt.code``
   * ``jrbw.resend_required``: extra message (after the success) with BIZMSGID/YWH/QXDM/RECTYPE/JRSJ/JRZT empty →
     ``bdc.jrbw.<field>.required``
@@ -165,6 +170,7 @@ from toolkit.validators import (
     credit_code_check_char,
     is_unit_number,
     parse_datetime,
+    plausible_years,
 )
 from toolkit.workdays import WorkdayCalendar
 
@@ -182,6 +188,7 @@ TRUTH_COLUMNS = ("batch", "table", "QXDM", "key", "row", "field", "rule_id", "er
 BASE_RATE = 0.2  # incremental, day 0, quality 1.0
 STOCK_RATE = 0.1
 LOG_RATE = 0.5  # × the day's rate, per DJ_DBRZ row
+TYPO_RATE = 0.05  # × the day's rate, per registration without another error: a year typed wrong
 STOCK_CHUNK = 5000
 DYAQ_SHARE = 0.25
 CERT_DJLX = ("100", "200", "300", "500")
@@ -401,10 +408,18 @@ def _bad_datetime(rng: random.Random, value: dt.datetime) -> str:
 
 def _max_ts(best: str, values: Iterable[str]) -> str:
     """Latest strictly parseable ``YYYY-MM-DD HH:MM:SS`` text (all generated valid values have that form)."""
+    lo, hi = plausible_years()
     for v in values:
-        if v > best and parse_datetime(v) is not None:
+        ts = parse_datetime(v)
+        if v > best and ts is not None and lo <= ts.year <= hi:  # a typed year such as 2204 is no as-of
             best = v
     return best
+
+
+def _typo_year(value: dt.datetime, rng: random.Random) -> str:
+    """``value`` with an implausible year, as a slip of the keyboard makes it: 2024 → 2204 or 1924."""
+    year = value.year + 180 if rng.random() < 0.5 else value.year - 100
+    return _ts(value.replace(year=year, day=min(value.day, 28)))
 
 
 class District:
@@ -560,9 +575,16 @@ KINDS: dict[str, tuple[str, float, bool]] = {}
 _KIND_FUNCS: dict[str, Kind] = {}
 
 
-def _kind(name: str, carrier: str, weight: float, stock: bool) -> Callable[[Kind], Kind]:
+#: Kinds injected in a second pass with a random stream of their own (``TYPO_RATE``), into registrations
+#: that carry no other error: adding them changed no other kind's draws, so earlier samples stay as they were.
+EXTRA_KINDS: set[str] = set()
+
+
+def _kind(name: str, carrier: str, weight: float, stock: bool, extra: bool = False) -> Callable[[Kind], Kind]:
     def register(fn: Kind) -> Kind:
         KINDS[name] = (carrier, weight, stock)
+        if extra:
+            EXTRA_KINDS.add(name)
         _KIND_FUNCS[name] = fn
         return fn
 
@@ -736,6 +758,24 @@ def _k_fdcq_slsj_datetime(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[
 def _k_fdcq_djsj_datetime(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[Hit] | None:
     reg.row["DJSJ"] = _bad_datetime(b.rng, reg.djsj)
     return _hits(eid, (reg.row, "bdc.fdcq.djsj.datetime"))
+
+
+@_kind("fdcq.slsj_year", "fdcq", 0.3, True, extra=True)
+def _k_fdcq_slsj_year(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[Hit] | None:
+    reg.row["SLSJ"] = _typo_year(parse_datetime(reg.row["SLSJ"]), b.rng)  # type: ignore[arg-type]
+    if reg.row["SLSJ"] > reg.row["DJSJ"]:
+        return _hits(eid, (reg.row, "bdc.fdcq.slsj.plausible"), (reg.row, "bdc.fdcq.djsj.after_slsj"))
+    return _hits(eid, (reg.row, "bdc.fdcq.slsj.plausible"))
+
+
+@_kind("fdcq.djsj_year", "fdcq", 0.2, True, extra=True)
+def _k_fdcq_djsj_year(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[Hit] | None:
+    if b.incremental:  # keep the day's timeliness checks out of it: those registrations are in stock only
+        return None
+    reg.row["DJSJ"] = _typo_year(reg.djsj, b.rng)
+    if reg.row["SLSJ"] > reg.row["DJSJ"]:
+        return _hits(eid, (reg.row, "bdc.fdcq.djsj.plausible"), (reg.row, "bdc.fdcq.djsj.after_slsj"))
+    return _hits(eid, (reg.row, "bdc.fdcq.djsj.plausible"))
 
 
 @_kind("fdcq.after_slsj", "fdcq", 1.0, True)
@@ -1081,6 +1121,24 @@ def _k_dyaq_djsj_datetime(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[
     return _hits(eid, (reg.row, "bdc.dyaq.djsj.datetime"))
 
 
+@_kind("dyaq.slsj_year", "dyaq", 0.2, True, extra=True)
+def _k_dyaq_slsj_year(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[Hit] | None:
+    reg.row["SLSJ"] = _typo_year(parse_datetime(reg.row["SLSJ"]), b.rng)  # type: ignore[arg-type]
+    if reg.row["SLSJ"] > reg.row["DJSJ"]:
+        return _hits(eid, (reg.row, "bdc.dyaq.slsj.plausible"), (reg.row, "bdc.dyaq.djsj.after_slsj"))
+    return _hits(eid, (reg.row, "bdc.dyaq.slsj.plausible"))
+
+
+@_kind("dyaq.djsj_year", "dyaq", 0.2, True, extra=True)
+def _k_dyaq_djsj_year(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[Hit] | None:
+    if b.incremental:
+        return None
+    reg.row["DJSJ"] = _typo_year(reg.djsj, b.rng)
+    if reg.row["SLSJ"] > reg.row["DJSJ"]:
+        return _hits(eid, (reg.row, "bdc.dyaq.djsj.plausible"), (reg.row, "bdc.dyaq.djsj.after_slsj"))
+    return _hits(eid, (reg.row, "bdc.dyaq.djsj.plausible"))
+
+
 @_kind("dyaq.after_slsj", "dyaq", 0.7, True)
 def _k_dyaq_after_slsj(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[Hit] | None:
     reg.row["SLSJ"] = _ts(reg.djsj + dt.timedelta(seconds=b.rng.randrange(3600, 10801)))
@@ -1160,6 +1218,15 @@ def _k_jrbw_resend_bad_jrsj(g: _Generator, b: _Batch, reg: Reg, eid: str) -> lis
     resend["JRSJ"] = _bad_datetime(b.rng, when)
     reg.msgs.append(resend)
     return _hits(eid, (resend, "bdc.jrbw.jrsj.datetime"))
+
+
+@_kind("jrbw.resend_jrsj_year", "any", 0.3, False, extra=True)
+def _k_jrbw_resend_jrsj_year(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[Hit] | None:
+    when = parse_datetime(reg.msgs[0]["JRSJ"]) + dt.timedelta(seconds=b.rng.randrange(600, 7201))  # type: ignore[operator]
+    resend = b.reg_message(reg, when, "1")
+    resend["JRSJ"] = _typo_year(when, b.rng)
+    reg.msgs.append(resend)
+    return _hits(eid, (resend, "bdc.jrbw.jrsj.plausible"))
 
 
 @_kind("jrbw.resend_bad_jrzt", "any", 1.0, False)
@@ -1433,7 +1500,7 @@ class _Generator:
             names = [
                 n
                 for n, (carrier, _, stock) in KINDS.items()
-                if carrier in (reg.kind, "any") and (b.incremental or stock)
+                if carrier in (reg.kind, "any") and (b.incremental or stock) and n not in EXTRA_KINDS
             ]
             while names:
                 cum = _cum(KINDS[n][1] for n in names)
@@ -1443,6 +1510,32 @@ class _Generator:
                 if hits is None:
                     names.remove(name)
                     continue
+                b.hits.extend(hits)
+                b.errors[name] += 1
+                break
+        first = b.regs[0].row["YWH"] if b.regs else ""
+        rng = random.Random(f"{b.tag}/{first}/typos")  # a stream of its own: the draws above are unchanged
+        for reg in b.regs:
+            if reg.carrier or rng.random() >= TYPO_RATE * rates[reg.district.code]:
+                continue
+            names = [
+                n
+                for n in sorted(EXTRA_KINDS)
+                if KINDS[n][0] in (reg.kind, "any") and (b.incremental or KINDS[n][2])
+            ]
+            while names:
+                name = rng.choices(names, cum_weights=_cum(KINDS[n][1] for n in names))[0]
+                eid = b.next_error_id()
+                state = b.rng
+                b.rng = rng  # the kind draws from the second stream too
+                try:
+                    hits = _KIND_FUNCS[name](self, b, reg, eid)
+                finally:
+                    b.rng = state
+                if hits is None:
+                    names.remove(name)
+                    continue
+                reg.carrier = True
                 b.hits.extend(hits)
                 b.errors[name] += 1
                 break
