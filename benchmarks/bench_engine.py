@@ -101,7 +101,7 @@ def worker_engine(batch: Path, out: Path, memory_limit: str, threads: int | None
 def worker_gx(batch: Path, out: Path) -> dict:
     from toolkit.check import run_check
 
-    res = run_check(batch, mode="stock")
+    res = run_check(batch, domain="bdc", mode="stock")
     by_rule = res.counts.groupby("rule_id")[["element_count", "unexpected_count"]].sum()
     by_rule.to_csv(out)
     return {"rows": int(res.batch.rows_read)}

@@ -28,14 +28,15 @@ from toolkit import lessons
 
 # %% tags=["parameters"]
 # 参数 / parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../demo_out/sample"  # make demo 生成的示例数据
 BATCH = "stock"  # DATA_DIR 下的存量批次文件夹
 TOP_N = 10  # 列出问题最多的规则条数
 
 # %%
 data = lessons.sample_dir(DATA_DIR)
-result = toolkit.run_check(data / BATCH, mode="stock")
-labels = lessons.toolkit_labels()
+result = toolkit.run_check(data / BATCH, domain=DOMAIN, mode="stock")
+labels = lessons.toolkit_labels(DOMAIN)
 names = pd.read_csv(data / "districts.csv", dtype=str, encoding="utf-8-sig").set_index("QXDM")["QXMC"]
 gate = "不通过" if result.critical_failures else "通过"
 print(f"批次：{result.batch.folder}")
@@ -90,7 +91,7 @@ failed.style.bar(subset=["问题行数"], color="#f4a300").format({"问题比例
 # ## 4. 各区县、各维度的问题比例（‰）
 
 # %%
-by_dim = c.groupby(["QXDM", "dimension"])[["element_count", "unexpected_count"]].sum()
+by_dim = c.groupby(["unit_code", "dimension"])[["element_count", "unexpected_count"]].sum()
 permille = (
     by_dim["unexpected_count"] / by_dim["element_count"].where(by_dim["element_count"] > 0) * 1000
 ).round(2)
@@ -103,13 +104,13 @@ grid.style.background_gradient(cmap="OrRd", axis=None).format("{:.2f}", na_rep="
 # ## 5. 问题最多的规则（常见错误）
 
 # %%
-lessons.top_errors(result.problems, TOP_N)
+lessons.top_errors(result.problems, TOP_N, domain=DOMAIN)
 
 # %% [markdown]
 # ## 6. 各区县问题最多的规则
 
 # %%
-per_district = result.problems.assign(QXDM=result.problems["QXDM"].fillna("（空）"))
-pd.crosstab(per_district["rule_id"], per_district["QXDM"], margins=True, margins_name="合计").sort_values(
-    "合计", ascending=False
-).head(TOP_N + 1)
+per_district = result.problems.assign(unit_code=result.problems["unit_code"].fillna("（空）"))
+pd.crosstab(
+    per_district["rule_id"], per_district["unit_code"], margins=True, margins_name="合计"
+).sort_values("合计", ascending=False).head(TOP_N + 1)

@@ -35,6 +35,7 @@ from toolkit.history import score_history
 
 # %% tags=["parameters"]
 # 参数 / parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../demo_out/sample"  # make demo 生成的示例数据（incremental/ 下每天一个批次文件夹）
 HISTORY = "../demo_out/scores/history.duckdb"  # 规则计数历史库（make demo 已写好；不存在时新建，首次较慢）
 WORK_DIR = "../demo_out/notebooks/02_trend_ranking"  # scores.csv、trend.csv 写在这里
@@ -44,8 +45,8 @@ TOP_N = 3  # 进步、退步最大的区县各列几个
 
 # %%
 data = lessons.sample_dir(DATA_DIR)
-run = score_history(data / "incremental", WORK_DIR, by=PERIOD, store=HISTORY or None)
-labels = lessons.toolkit_labels()
+run = score_history(data / "incremental", WORK_DIR, by=PERIOD, domain=DOMAIN, store=HISTORY or None)
+labels = lessons.toolkit_labels(DOMAIN)
 current = CURRENT or run.table["period"].max()
 u = run.update
 print(
@@ -90,7 +91,7 @@ sns.lineplot(
     data=scored,
     x="period",
     y="score",
-    units="QXMC",
+    units="unit_name",
     estimator=None,
     color="#b8b8b8",
     linewidth=0.8,
@@ -119,7 +120,7 @@ plt.show()
 # 每行一个区县（按最近一期得分从高到低），颜色越绿越好。
 
 # %%
-grid = scored.pivot_table(index="QXMC", columns="period", values="score")
+grid = scored.pivot_table(index="unit_name", columns="period", values="score")
 grid = grid.loc[grid[current].sort_values(ascending=False).index] if current in grid else grid
 fig, ax = plt.subplots(figsize=(10, 0.45 * len(grid) + 1.5))
 sns.heatmap(
@@ -171,13 +172,13 @@ movers[["区县", "上期得分", "得分", "得分变化", "上期名次", "名
 
 # %%
 ids = list(labels["indicator"])
-cur_rows = run.table[run.table["period"] == current].set_index("QXMC")
+cur_rows = run.table[run.table["period"] == current].set_index("unit_name")
 levels = cur_rows[[f"{i}_level" for i in ids]].T
 levels.index = [labels["indicator"][i] for i in ids]
 summary = pd.DataFrame({lv: (levels == lv).sum(axis=1) for lv in ("优", "良", "差")})
 levels.insert(0, "差（个区县）", summary["差"])
 levels = levels.sort_values("差（个区县）", ascending=False)
-levels.style.map(lessons.level_css).format(na_rep="")
+levels.style.map(lessons.level_css, config=run.period.config).format(na_rep="")
 
 # %% [markdown]
 # 下一步：在 [04_district_deep_dive](04_district_deep_dive.ipynb) 中把参数 `DISTRICT` 设为某个区县代码，

@@ -28,6 +28,7 @@ from toolkit import lessons
 
 # %% tags=["parameters"]
 # 参数 / parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 CHECK_DIR = "../demo_out/check_stock"  # dq check --out 的文件夹（make demo 写出 check_stock 和最近一天）
 TOP_N = 10  # 列出问题最多的规则条数
 RULE = ""  # 要下钻的规则编号；空 = 问题最多的那条
@@ -36,8 +37,8 @@ DISTRICT = ""  # 只看一个区县（区县代码）；空 = 全部
 # %%
 counts, problems, summary = lessons.load_check_output(CHECK_DIR)
 if DISTRICT:
-    counts, problems = counts[counts["QXDM"] == DISTRICT], problems[problems["QXDM"] == DISTRICT]
-labels = lessons.toolkit_labels()
+    counts, problems = counts[counts["unit_code"] == DISTRICT], problems[problems["unit_code"] == DISTRICT]
+labels = lessons.toolkit_labels(DOMAIN)
 print(f"检查结果：{CHECK_DIR}    问题 {len(problems):,} 个，涉及规则 {problems['rule_id'].nunique()} 条")
 print(f"数据截止时间：{summary.get('as_of', '')}")
 
@@ -45,7 +46,7 @@ print(f"数据截止时间：{summary.get('as_of', '')}")
 # ## 1. 问题最多的规则
 
 # %%
-top = lessons.top_errors(problems, TOP_N)
+top = lessons.top_errors(problems, TOP_N, domain=DOMAIN)
 top
 
 # %% [markdown]
@@ -53,7 +54,7 @@ top
 
 # %%
 top_rules = problems[problems["rule_id"].isin(top["规则编号"])]
-pd.crosstab(top_rules["rule_id"], top_rules["QXDM"].replace("", "（空）")).reindex(top["规则编号"])
+pd.crosstab(top_rules["rule_id"], top_rules["unit_code"].replace("", "（空）")).reindex(top["规则编号"])
 
 # %% [markdown]
 # ## 3. 各区县的问题比例（‰）
@@ -63,7 +64,7 @@ pd.crosstab(top_rules["rule_id"], top_rules["QXDM"].replace("", "（空）")).re
 # %%
 rated = counts[counts["rule_id"].isin(top["规则编号"]) & counts["evaluated"]]
 ratio = rated.pivot_table(
-    index="rule_id", columns="QXDM", values=["element_count", "unexpected_count"], aggfunc="sum"
+    index="rule_id", columns="unit_code", values=["element_count", "unexpected_count"], aggfunc="sum"
 )
 permille = (
     ratio["unexpected_count"] / ratio["element_count"].where(ratio["element_count"] > 0) * 1000
@@ -102,6 +103,6 @@ lessons.examples(problems, rule, 10)
 # 发给各区县的清单：每个区县要改的文件和行号。
 
 # %%
-one.groupby(one["QXDM"].replace("", "（空）")).agg(
+one.groupby(one["unit_code"].replace("", "（空）")).agg(
     问题数=("row", "size"), 文件=("file", "first"), 行号=("row", lambda r: "、".join(map(str, sorted(r))))
 )

@@ -32,6 +32,7 @@ from toolkit.history import score_history
 
 # %% tags=["parameters"]
 # 参数 / parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../demo_out/sample"  # make demo 生成的示例数据（incremental/ 下每天一个批次文件夹）
 HISTORY = "../demo_out/scores/history.duckdb"  # 规则计数历史库（make demo 已写好；不存在时新建，首次较慢）
 WORK_DIR = "../demo_out/notebooks/04_district_deep_dive"  # scores.csv 等写在这里
@@ -42,14 +43,14 @@ N_WEAKEST = 3  # 列出失分最多的几项指标
 
 # %%
 data = lessons.sample_dir(DATA_DIR)
-run = score_history(data / "incremental", WORK_DIR, by=PERIOD, store=HISTORY or None)
+run = score_history(data / "incremental", WORK_DIR, by=PERIOD, domain=DOMAIN, store=HISTORY or None)
 current = CURRENT or run.table["period"].max()
 ranking = lessons.ranking_table(run.table, current)
 district = DISTRICT or ranking.dropna(subset=["得分"])["区县代码"].iloc[-1]
-mine = run.table[run.table["QXDM"] == district].sort_values("period")
+mine = run.table[run.table["unit_code"] == district].sort_values("period")
 if mine.empty:
-    raise ValueError(f"得分中没有区县 {district}；可选：{', '.join(sorted(run.table['QXDM'].unique()))}")
-name = mine["QXMC"].iloc[0]
+    raise ValueError(f"得分中没有区县 {district}；可选：{', '.join(sorted(run.table['unit_code'].unique()))}")
+name = mine["unit_name"].iloc[0]
 row = ranking.set_index("区县代码").loc[district]
 print(
     f"{district} {name}：{current} 得分 {row['得分']} 分，等级 {row['等级']}，排名 {row['名次']}/{len(ranking)}"
@@ -66,7 +67,7 @@ history = pd.DataFrame(
         "得分": history["score"],
         "等级": history["grade"],
         "名次": history["rank"].astype("Int64"),
-        "区县数": history["period"].map(run.table.groupby("period")["QXDM"].size()),
+        "区县数": history["period"].map(run.table.groupby("period")["unit_code"].size()),
         "全省平均分": history["average"],
         "高于平均": (history["score"] - history["average"]).round(2),
         "天数": history["n_days"],
@@ -98,13 +99,13 @@ plt.show()
 # 优 = 达到目标值，良 = 单项得分 ≥ 60，差 = 低于 60；空白 = 该期不参评（分母为 0）。
 
 # %%
-labels = lessons.toolkit_labels()
+labels = lessons.toolkit_labels(DOMAIN)
 ids = list(labels["indicator"])
 recent = mine.tail(6).set_index("period")
 levels = recent[[f"{i}_level" for i in ids]].T
 levels.index = [labels["indicator"][i] for i in ids]
 levels.columns.name = None
-levels.style.map(lessons.level_css).format(na_rep="")
+levels.style.map(lessons.level_css, config=run.period.config).format(na_rep="")
 
 # %% [markdown]
 # ## 3. 把一期的得分拆开
@@ -123,7 +124,7 @@ print(
     f"{exp.district} {exp.district_name} {exp.period}：综合得分 {exp.score}（{exp.n_days} 天的平均），"
     f"等级 {exp.grade}，排名 {exp.rank}；按整期计数算出的各项贡献之和 {exp.indicators['contribution'].sum():.2f}"
 )
-table.style.map(lessons.level_css, subset=["单项等级"]).format(
+table.style.map(lessons.level_css, config=run.period.config, subset=["单项等级"]).format(
     {
         "比率（%）": "{:.4f}",
         "目标值（%）": "{:g}",
@@ -143,7 +144,7 @@ table.style.map(lessons.level_css, subset=["单项等级"]).format(
 # 问题说明和整改办法是规则自带的白话（与问题清单、通报中的相同），可以直接发给区县。
 
 # %%
-weak = lessons.weak_rules(exp, N_WEAKEST)
+weak = lessons.weak_rules(exp, N_WEAKEST, domain=DOMAIN)
 weak
 
 # %% [markdown]
@@ -160,7 +161,9 @@ else:
     ind_id = worst["代码"].iloc[0]
     days = exp.daily["day"] if exp.daily is not None else pd.Series([current])
     daily = run.daily.indicators
-    daily = daily[(daily["QXDM"] == district) & (daily["indicator"] == ind_id) & daily["period"].isin(days)]
+    daily = daily[
+        (daily["unit_code"] == district) & (daily["indicator"] == ind_id) & daily["period"].isin(days)
+    ]
     daily = pd.DataFrame(
         {
             "日期": daily["period"],

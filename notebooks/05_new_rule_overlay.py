@@ -30,6 +30,7 @@ from toolkit import lessons
 
 # %% tags=["parameters"]
 # 参数 / parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../demo_out/sample"  # make demo 生成的示例数据
 BATCH = "stock"  # DATA_DIR 下的批次：stock，或某一天，如 "incremental/2024-12-31"
 WORK_DIR = "../demo_out/notebooks/05_new_rule_overlay"  # 地方规则文件写在这里
@@ -78,8 +79,8 @@ print(f"地方规则文件：{overlay.resolve()}")
 # %%
 batch = lessons.sample_dir(DATA_DIR) / BATCH
 mode = "stock" if BATCH == "stock" else "incremental"
-national = toolkit.run_check(batch, mode=mode)
-local = toolkit.run_check(batch, mode=mode, overlay=overlay)
+national = toolkit.run_check(batch, domain=DOMAIN, mode=mode)
+local = toolkit.run_check(batch, domain=DOMAIN, mode=mode, overlay=overlay)
 print(
     f"国家规则：{len(national.rules)} 条，问题 {len(national.problems)} 个，质检关口退出码 {national.exit_code}"
 )

@@ -34,10 +34,11 @@ from pathlib import Path
 import pandas as pd
 
 import toolkit
-from toolkit import ledger, lessons
+from toolkit import corrections, ledger, lessons
 
 # %% tags=["parameters"]
 # 参数 / parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../demo_out/sample"  # make demo 生成的示例数据
 WORK_DIR = "../demo_out/notebooks/06_ledger_loop"  # 练习副本、台账文件和改正表放在这里（每次运行重新建立）
 DAY = ""  # 用哪一天的增量批次，如 "2024-12-02"；空 = 最早的一天（示例数据越早，错误越多）
@@ -59,16 +60,17 @@ work = lessons.working_copy(day, work_dir, name="批次")
 ledger_path = work_dir / "问题台账.sqlite"
 for old in work_dir.glob("问题台账.sqlite*"):  # 每次运行从空台账开始
     old.unlink()
-found = toolkit.run_check(work, mode="incremental")
+found = toolkit.run_check(work, domain=DOMAIN, mode="incremental")
 opened = ledger.sync_check(ledger_path, found, actor="dq check")
+headings = ledger.labels_zh(ledger.ledger_info(ledger_path))  # 中文表头（区县代码、责任人……）
 print(f"批次 {day.name}，数据截止时间 {found.as_of}")
 print(opened.line())
 
 # %%
-show = ["problem_id", "state", "QXDM", "rule_id", "severity", "value_masked", "found_at", "deadline"]
-staff = ["responsible", "unit", "phone_masked"]
+show = ["problem_id", "state", "unit_code", "rule_id", "severity", "value_masked", "found_at", "deadline"]
+staff = ["responsible", "responsible_unit", "phone_masked"]
 problems = ledger.problems_frame(ledger_path, as_of=found.as_of)
-problems[show + staff].rename(columns=ledger.LABELS_ZH)
+problems[show + staff].rename(columns=headings)
 
 # %% [markdown]
 # 整改期限 = 发现之日起的工作日数（`expectations/bdc/ledger.yaml`：严重 3 个、警告 10 个工作日；
@@ -77,7 +79,7 @@ problems[show + staff].rename(columns=ledger.LABELS_ZH)
 # %%
 calendar = toolkit.WorkdayCalendar()
 found_day = found.as_of.date()
-config = ledger.load_config("bdc")
+config = ledger.load_config(DOMAIN)
 pd.DataFrame(
     {
         "严重程度": ["严重（critical）", "警告（warning）"],
@@ -100,13 +102,15 @@ ids = problems["problem_id"].tolist()
 ledger.update(ledger_path, ids, "已下发", actor=ISSUER, at=f"{next_day} 09:00:00", note="按区县下发问题清单")
 ledger.update(ledger_path, ids, "整改中", actor=CLERK, at=f"{next_day} 14:00:00", note="对照原件开始整改")
 sheets = {}
-for qxdm, group in found.problems.assign(QXDM=found.problems["QXDM"].fillna("")).groupby("QXDM"):
+for qxdm, group in found.problems.assign(unit_code=found.problems["unit_code"].fillna("")).groupby(
+    "unit_code"
+):
     sheets[qxdm] = work_dir / f"改正表_{qxdm or '未填区县'}.xlsx"
-    lessons.fix_sheet(group, sheets[qxdm])
-district = DISTRICT or found.problems["QXDM"].value_counts().index[0]
+    corrections.write_sheet(group, sheets[qxdm], domain=DOMAIN)
+district = DISTRICT or found.problems["unit_code"].value_counts().index[0]
 print(f"改正表：{', '.join(p.name for p in sheets.values())}")
 print(f"{district} 的下发清单：")
-lessons.read_fix_sheet(sheets[district])[
+corrections.read_sheet(sheets[district])[
     ["序号", "规则编号", "文件", "行号", "字段名称", "当前值（已脱敏）", "问题说明"]
 ]
 
@@ -117,9 +121,9 @@ lessons.read_fix_sheet(sheets[district])[
 # %%
 changed = 0
 for path in sheets.values():
-    lessons.fill_suggestions(path, work)
-    changed += len(lessons.apply_fix_sheet(path, work))
-filled = pd.concat([lessons.read_fix_sheet(p) for p in sheets.values()], ignore_index=True).astype(
+    corrections.fill_suggestions(path, work, domain=DOMAIN)
+    changed += len(corrections.apply_sheet(path, work, domain=DOMAIN))
+filled = pd.concat([corrections.read_sheet(p) for p in sheets.values()], ignore_index=True).astype(
     {"行号": int}
 )
 print(f"改正 {changed} 处；{(filled['改为'] == '').sum()} 个问题需要查阅档案，这次没有改")
@@ -146,13 +150,13 @@ print(f"提请复核的问题：{claimed}")
 
 # %%
 review_day = ledger.deadline_for(next_day, 1, calendar)
-rechecked = toolkit.run_check(work, mode="incremental")
+rechecked = toolkit.run_check(work, domain=DOMAIN, mode="incremental")
 report = ledger.sync_check(ledger_path, rechecked, as_of=f"{review_day} 10:00:00", actor=REVIEWER)
 print(report.line())
 after = ledger.problems_frame(ledger_path, as_of=review_day)
-after.assign(QXDM=after["QXDM"].replace("", "（未填区县）")).groupby(["QXDM", "state"]).size().unstack(
-    fill_value=0
-).rename_axis(index="区县代码", columns="状态")
+after.assign(unit_code=after["unit_code"].replace("", "（未填区县）")).groupby(
+    ["unit_code", "state"]
+).size().unstack(fill_value=0).rename_axis(index="区县代码", columns="状态")
 
 # %% [markdown]
 # 退回的问题回到“整改中”，重新整改。
@@ -164,7 +168,7 @@ if returned:
         ledger_path, returned, "整改中", actor=CLERK, at=f"{review_day} 14:00:00", note="退回后重新整改"
     )
 after = ledger.problems_frame(ledger_path, as_of=review_day)
-after[[*show, "closed_at"]].rename(columns=ledger.LABELS_ZH)
+after[[*show, "closed_at"]].rename(columns=headings)
 
 # %% [markdown]
 # ## 4. 流转记录
@@ -176,9 +180,7 @@ events = ledger.events_frame(ledger_path)
 closed_ids = after.loc[after["state"] == "已销号", "problem_id"].tolist()
 picked = closed_ids[:1] + ([claimed] if claimed is not None else [])
 cols = ["problem_id", "seq", "at", "actor", "from_state", "to_state", "note"]
-events[events["problem_id"].isin(picked)].sort_values(["problem_id", "seq"])[cols].rename(
-    columns=ledger.LABELS_ZH
-)
+events[events["problem_id"].isin(picked)].sort_values(["problem_id", "seq"])[cols].rename(columns=headings)
 
 # %% [markdown]
 # ## 5. 逾期和闭环指标
@@ -191,9 +193,9 @@ events[events["problem_id"].isin(picked)].sort_values(["problem_id", "seq"])[col
 month_later = found_day + dt.timedelta(days=30)
 overdue = ledger.problems_frame(ledger_path, overdue=True, as_of=month_later)
 print(f"{month_later} 逾期未销号的问题：{len(overdue)} 个")
-overdue[["problem_id", "state", "QXDM", "rule_id", "deadline", "overdue_workdays", "responsible"]].rename(
-    columns=ledger.LABELS_ZH
-)
+overdue[
+    ["problem_id", "state", "unit_code", "rule_id", "deadline", "overdue_workdays", "responsible"]
+].rename(columns=headings)
 
 # %%
 figures = ledger.ledger_figures(ledger_path, PERIOD, as_of=month_later)
@@ -202,7 +204,7 @@ figures.assign(
     fix_on_time=(figures["fix_on_time"] * 100).round(1),
 ).rename(
     columns={
-        "QXDM": "区县代码",
+        "unit_code": "区县代码",
         "period": "统计期",
         "period_start": "起",
         "period_end": "止",

@@ -33,6 +33,8 @@ FIELDS = {
         "DBR",
         "DJJG",
         "QSZT",
+        "SLRY",
+        "SHRY",
     ],
     "ZTT_GY_QLR": ["YWH", "BDCDYH", "SXH", "QLRMC", "ZJZL", "ZJH", "QLRLX", "GYFS", "QLBL", "DH", "QXDM"],
     "QLF_QL_DYAQ": [
@@ -49,6 +51,8 @@ FIELDS = {
         "SLSJ",
         "DJSJ",
         "DBR",
+        "SLRY",
+        "SHRY",
     ],
     "JR_BW": ["BIZMSGID", "YWH", "QXDM", "RECTYPE", "JRSJ", "JRZT"],
     "DJ_DBRZ": ["QXDM", "RZRQ", "DJLX", "SL"],
@@ -99,6 +103,8 @@ def valid_tables(codes: list[str]) -> dict[str, list[dict]]:
                 SLSJ="2024-03-01 09:00:00",
                 DJSJ="2024-03-04 10:00:00",
                 DBR="周登簿",
+                SLRY="钱受理",
+                SHRY="孙审核",
                 DJJG="武汉市不动产登记中心",
                 QSZT="1",
             ),
@@ -114,6 +120,8 @@ def valid_tables(codes: list[str]) -> dict[str, list[dict]]:
                 SLSJ="2024-03-05 09:00:00",
                 DJSJ="2024-03-05 10:00:00",
                 DBR="周登簿",
+                SLRY="钱受理",
+                SHRY="孙审核",
                 DJJG="武汉市不动产登记中心",
                 QSZT="1",
             ),
@@ -133,6 +141,8 @@ def valid_tables(codes: list[str]) -> dict[str, list[dict]]:
                 SLSJ="2024-03-05 09:30:00",
                 DJSJ="2024-03-05 15:00:00",
                 DBR="吴登簿",
+                SLRY="钱受理",
+                SHRY="孙审核",
             )
         )
         t[QLR] += [

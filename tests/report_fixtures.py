@@ -1,7 +1,9 @@
 """Hand-made inputs for the report, common-problems and audit tests.
 
-They follow the contracts only (scores.csv columns, the long trace frame, problems.csv columns), so the
-tests do not depend on the scoring module or a history folder.
+They follow the contracts only (scores.csv columns ``unit_code, unit_name, period, …``, the long trace
+frame, the problem list's ``unit_code, record_key, …``), so the tests do not depend on the scoring of a
+history folder. The model of the bulletin is :data:`CONFIG`: the 17 indicators below with the grades,
+levels and ``pass_grade`` of the bdc pack's ``scoring.yaml``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import random
 
 import pandas as pd
 
-from toolkit.report import Indicator
+from toolkit import scoring
+from toolkit.domain import load_domain
 
 # the 17 indicators of shared/spec/scoring.md: id, label, lower is better, weight, target, floor
 SPEC = [
@@ -41,9 +44,36 @@ RULES = {
     "realtime_24h": ("bdc.*.jrbw.within_24h",),
     "time_limit_ok": ("bdc.*.djsj.time_limit*",),
 }
-INDICATORS = [
-    Indicator(i, label, lower, float(w), t, f, RULES.get(i, ())) for i, label, lower, w, t, f in SPEC
-]
+DIMENSION = {"empty_rate": "completeness", "dup_rate": "uniqueness"}
+
+
+def make_config(**top) -> scoring.ScoringConfig:
+    """The fixture's model: the indicators of :data:`SPEC` (their rules as patterns where given), and the
+    grades, ``pass_grade`` and levels of the bdc pack unless ``top`` replaces them."""
+    bdc = scoring.load_scoring("bdc")
+    data = {
+        "grades": [{"grade": g, "min": m} for g, m in bdc.grades],
+        "pass_grade": bdc.pass_grade,
+        "levels": [{"level": lv, "min": m, "colour": bdc.level_colours[lv]} for lv, m in bdc.levels],
+        "indicators": {
+            i: {
+                "label_zh": label,
+                "dimension": DIMENSION.get(i, "validity"),
+                "direction": "down" if lower else "up",
+                "weight": w,
+                "target": t,
+                "floor": f,
+                "rules": list(RULES.get(i, ("bdc.*",))),
+            }
+            for i, label, lower, w, t, f in SPEC
+        },
+        **top,
+    }
+    return scoring.parse_scoring(data, unit=load_domain("bdc").unit)
+
+
+CONFIG = make_config()
+INDICATORS = list(CONFIG.indicators)
 assert sum(i.weight for i in INDICATORS) == 100
 
 # twelve real districts of 湖北省 in four prefectures
@@ -64,7 +94,7 @@ DISTRICTS = [
 WEEKS = [f"2024-W{w:02d}" for w in range(41, 53)]
 
 
-def points(rate: float, ind: Indicator) -> float:
+def points(rate: float, ind: scoring.Indicator) -> float:
     share = (rate - ind.floor) / (ind.target - ind.floor)
     return 100.0 * min(1.0, max(0.0, share))
 
@@ -79,16 +109,16 @@ def grade(score: float) -> str:
 
 
 def make_scores(periods=WEEKS, districts=DISTRICTS, seed: int = 7, unscored=("reconcile_rate",)):
-    """scores.csv-like frame and the matching long trace frame (QXDM, period, indicator, rate, points,
-    level, rule_ids). District quality differs and improves over time; ``unscored`` indicators have no
-    denominator in the first period (NaN)."""
+    """scores.csv-like frame (``unit_code, unit_name, period, …``) and the matching long trace frame
+    (unit_code, period, indicator, rate, points, level, rule_ids). District quality differs and improves
+    over time; ``unscored`` indicators have no denominator in the first period (NaN)."""
     rng = random.Random(seed)
     quality = {q: rng.uniform(0.2, 1.6) for q, _ in districts}
     rows, trace = [], []
     for t, period in enumerate(periods):
         improve = 1.0 - 0.6 * t / max(len(periods) - 1, 1)
         for q, name in districts:
-            rec = {"QXDM": q, "QXMC": name, "period": period}
+            rec = {"unit_code": q, "unit_name": name, "period": period}
             total, weights = 0.0, 0.0
             for ind in INDICATORS:
                 if t == 0 and ind.id in unscored:
@@ -96,7 +126,7 @@ def make_scores(periods=WEEKS, districts=DISTRICTS, seed: int = 7, unscored=("re
                     trace.append((q, period, ind.id, float("nan"), float("nan"), None, ""))
                     continue
                 bad = abs(ind.floor - ind.target) * quality[q] * improve * max(0.0, rng.uniform(-0.5, 1.4))
-                rate = ind.target + bad if ind.lower_is_better else ind.target - bad
+                rate = ind.target + bad if ind.direction == "down" else ind.target - bad
                 rate = round(min(1.0, max(0.0, rate)), 4)
                 pts = points(rate, ind)
                 level = "优" if pts >= 100 else "良" if pts >= 60 else "差"
@@ -110,7 +140,7 @@ def make_scores(periods=WEEKS, districts=DISTRICTS, seed: int = 7, unscored=("re
     scores["grade"] = scores["score"].map(grade)
     scores["rank"] = scores.groupby("period")["score"].rank(method="min", ascending=False).astype(int)
     trace = pd.DataFrame(
-        trace, columns=["QXDM", "period", "indicator", "rate", "points", "level", "rule_ids"]
+        trace, columns=["unit_code", "period", "indicator", "rate", "points", "level", "rule_ids"]
     )
     return scores, trace
 
@@ -160,7 +190,8 @@ def make_problems(districts=DISTRICTS, seed: int = 3) -> pd.DataFrame:
                     {
                         "rule_id": rule_id,
                         "table": table,
-                        "QXDM": q,
+                        "unit_code": q,
+                        "record_key": f"{q}20241220{k + 1:06d}",
                         "YWH": f"{q}20241220{k + 1:06d}",
                         "field": fld,
                         "value_masked": value(k),
@@ -169,7 +200,6 @@ def make_problems(districts=DISTRICTS, seed: int = 3) -> pd.DataFrame:
                         "detail_zh": "",
                         "severity": "critical",
                         "dimension": "validity",
-                        "key": f"{q}20241220{k + 1:06d}",
                         "file": f"{table}.csv",
                         "row": str(k + 2),
                     }

@@ -1,4 +1,5 @@
-"""Random audit (dq audit): reproducible, stratified by registration type, every district, masked."""
+"""Random audit (dq audit): reproducible, stratified by registration type, every unit, masked — for bdc and
+for a locality's own pack passed by path (tests/fixtures/xpack: unit JGDM, key DJBH, no ``district:``)."""
 
 from __future__ import annotations
 
@@ -93,24 +94,24 @@ def ywh(result) -> list[str]:
 
 def test_same_seed_same_sample_different_seed_different(batch, tmp_path):
     folder, _ = batch
-    a = run_audit(folder, size=10, seed=7)
-    b = run_audit(folder, size=10, seed=7)
-    c = run_audit(folder, size=10, seed=8)
+    a = run_audit(folder, domain="bdc", size=10, seed=7)
+    b = run_audit(folder, domain="bdc", size=10, seed=7)
+    c = run_audit(folder, domain="bdc", size=10, seed=8)
     assert ywh(a) == ywh(b)
     assert ywh(a) != ywh(c)
     # the order of the rows in the files does not matter
     shuffled = tmp_path / "2024-12-20"
     write_batch(shuffled, shuffle_seed=99)
-    assert ywh(run_audit(shuffled, size=10, seed=7)) == ywh(a)
+    assert ywh(run_audit(shuffled, domain="bdc", size=10, seed=7)) == ywh(a)
 
 
 def test_every_district_and_stratum_covered_proportionally(batch):
     folder, _ = batch
     size = 10
-    res = run_audit(folder, size=size, seed=3)
+    res = run_audit(folder, domain="bdc", size=size, seed=3)
     pop = population()
-    assert set(res.sample["QXDM"]) == set(PLAN)
-    got = Counter(zip(res.sample["QXDM"], res.sample["DJLX"], strict=True))
+    assert set(res.sample["unit_code"]) == set(PLAN)
+    got = Counter(zip(res.sample["unit_code"], res.sample["DJLX"], strict=True))
     for q, strata in pop.items():
         total = sum(strata.values())
         n = sum(got[(q, s)] for s in strata)
@@ -128,11 +129,13 @@ def test_every_district_and_stratum_covered_proportionally(batch):
     table = res.strata.set_index(["区县代码", "登记类型"])
     assert table.loc[("420102", "100"), "总体"] == 60 and table.loc[("420102", "100"), "抽取"] == 5
     assert table.loc[("420103", "200"), "抽取"] == 3, "a small district is taken whole"
+    assert list(res.strata.columns) == ["区县代码", "区县名称", "登记类型", "总体", "抽取"]
+    assert set(res.strata["区县名称"]) >= {"江岸区", "江汉区"}
 
 
 def test_checklist_is_masked_and_has_the_inspector_columns(batch, tmp_path):
     folder, info = batch
-    res = run_audit(folder, size=6, seed=1)
+    res = run_audit(folder, domain="bdc", size=6, seed=1)
     path = write_checklist(res, tmp_path)
     sheet = pd.read_excel(path, sheet_name="抽查清单", header=2, dtype=str)
     for col in [
@@ -205,6 +208,70 @@ def test_cli_audit(batch, tmp_path):
     )
     assert res.exit_code == 0, res.output
     sheet = pd.read_excel(tmp_path / "audit_checklist.xlsx", sheet_name="抽查清单", header=2, dtype=str)
-    assert list(sheet["业务号"]) == ywh(run_audit(folder, size=4, seed=3))
+    assert list(sheet["业务号"]) == ywh(run_audit(folder, domain="bdc", size=4, seed=3))
     missing = CliRunner().invoke(app, ["audit", "--input", str(tmp_path / "nope"), "--out", str(tmp_path)])
     assert missing.exit_code == 2
+
+
+# ------------------------------------------------------------------------------ a pack with other columns
+def test_audit_of_a_pack_with_other_columns(tmp_path):
+    """``dq audit --domain <folder>``: the unit is the office (JGDM, named from JGMC), the registrations are
+    keyed by DJBH, the applicants joined on DJBH; audit.yaml has no ``district:``."""
+    import datetime as dt
+
+    import xpack
+    from typer.testing import CliRunner
+
+    from toolkit.cli import app
+
+    folder = tmp_path / "2024-03-04"
+    xpack.write_batch(folder, dt.date(2024, 3, 4))
+    out = tmp_path / "out"
+    args = ["audit", "--domain", str(xpack.PACK), "--input", str(folder), "--out", str(out), "--seed", "5"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    result = run_audit(folder, domain=str(xpack.PACK), seed=5)
+    assert result.size == 2  # per_district of the pack's audit.yaml
+    assert set(result.sample["unit_name"]) == {"东城窗口", "西城窗口"}
+    # every category an office has is sampled: JG001 has three (one of them the wrong 09), so its sample
+    # of 2 is raised to 3
+    assert Counter(zip(result.sample["unit_code"], result.sample["DJLB"], strict=True)) == {
+        ("JG001", "01"): 1,
+        ("JG001", "02"): 1,
+        ("JG001", "09"): 1,
+        ("JG002", "01"): 1,
+        ("JG002", "02"): 1,
+    }
+    sheet = pd.read_excel(out / "audit_checklist.xlsx", sheet_name="抽查清单", header=2, dtype=str)
+    assert list(sheet["登记编号"]) == list(result.sample["DJBH"])
+    assert set(sheet["机构"]) == {"JG001 东城窗口", "JG002 西城窗口"}
+    assert sheet["申请人"].str.fullmatch(r".\*+(、.\*+)*").all()
+    assert {"材料齐全", "流程规范", "核查结果"} <= set(sheet.columns)
+    book = pd.read_excel(out / "audit_checklist.xlsx", sheet_name=None, header=None)
+    assert book["抽查清单"].iloc[0, 0] == "许可登记随机抽查清单"  # the pack's title
+    cells = " ".join(str(v) for s in book.values() for v in s.to_numpy().ravel())
+    assert "每个机构 2 件（按登记类别分层" in cells
+    assert not [n for n in xpack.NAMES if n in cells], "no full name anywhere"
+    strata = pd.read_excel(out / "audit_checklist.xlsx", sheet_name="抽样说明", header=2, dtype=str)
+    assert list(strata.columns) == ["机构代码", "机构名称", "登记类别代码", "登记类别", "总体", "抽取"]
+    assert "01 新办" in set(strata["登记类别"])
+
+
+def test_audit_yaml_district_must_be_the_unit(tmp_path):
+    import shutil
+
+    import xpack
+
+    from toolkit.errors import ConfigError
+
+    folder = tmp_path / "2024-03-04"
+    xpack.write_batch(folder, __import__("datetime").date(2024, 3, 4))
+    pack = tmp_path / "pack"
+    shutil.copytree(xpack.PACK, pack)
+    text = (pack / "audit.yaml").read_text(encoding="utf-8")
+    (pack / "audit.yaml").write_text(text + "district: JGDM\n", encoding="utf-8")
+    assert len(run_audit(folder, domain=str(pack), size=1).sample) >= 2  # the unit's own column: fine
+    (pack / "audit.yaml").write_text(text + "district: QXDM\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        run_audit(folder, domain=str(pack))
+    assert "district" in exc.value.zh and "JGDM" in exc.value.zh and "remove district" in exc.value.fix_en

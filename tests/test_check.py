@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from toolkit.check import run_check
 from toolkit.cli import app
 from toolkit.domain import load_domain
 
@@ -80,7 +81,7 @@ def test_valid_batch_passes_every_rule(clean_run):
     s = json.loads((root / "out" / "summary.json").read_text(encoding="utf-8"))
     assert s["success"] is True and s["exit_code"] == 0
     assert s["failed_rules"] == [] and s["not_evaluated_rules"] == []
-    assert s["districts"] == sorted(codes)
+    assert s["units"] == sorted(codes)
 
 
 def test_valid_batch_element_counts(clean_run):
@@ -275,7 +276,8 @@ CASES = [  # (case, mutation, {rule id: failing rows in the district})
     (
         "message-orphan",
         _set(JRBW, M(1), "YWH", "YWNOSUCH"),
-        {"bdc.jrbw.ywh.exists": 1, "bdc.fdcq.jrbw.submitted": 1},
+        # F1 lost its only message: not submitted, so not accessed within 24 h either (48 h still open)
+        {"bdc.jrbw.ywh.exists": 1, "bdc.fdcq.jrbw.submitted": 1, "bdc.fdcq.jrbw.within_24h": 1},
     ),
     ("rectype-vs-djlx", _set(JRBW, M(1), "RECTYPE", "1000101"), {"bdc.jrbw.rectype.djlx": 1}),
     ("log-count", _set(DBRZ, LOG("2024-03-05", "200"), "SL", "2"), {"bdc.dbrz.sl.matches": 1}),
@@ -561,7 +563,7 @@ def test_pending_registration(pending_batch, tmp_path, as_of, exit_code, element
     row = counts.loc["bdc.fdcq.jrbw.submitted"]
     assert (int(row.element_count), int(row.unexpected_count)) == (elements, failures)
     assert failing(read_csv(tmp_path / "o" / "counts.csv"), d) == (
-        {"bdc.fdcq.jrbw.submitted": 1} if failures else {}
+        {"bdc.fdcq.jrbw.submitted": 1, "bdc.fdcq.jrbw.within_24h": 1} if failures else {}
     )
     s = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     assert s["as_of"] == (as_of or "2024-03-05 15:10:00")
@@ -576,3 +578,32 @@ def test_relative_output_folder_with_data_docs(tmp_path, monkeypatch, bdc_kit):
     assert res.exit_code == 0, (res.output, res.exception)
     assert (tmp_path / "out" / "data_docs" / "index.html").is_file()
     assert batch.is_dir()
+
+
+# ------------------------------------------------------------------------------ risk control (Ningbo)
+
+
+def test_one_person_doing_everything_is_flagged_and_absent_columns_are_not_evaluated(tmp_path, bdc_kit):
+    """``bdc.*.roles.separated``: accepted, reviewed and recorded by one and the same person is flagged
+    (warning); a batch whose files lack SLRY/SHRY does not evaluate the rule (and says why)."""
+    t = bdc_kit.valid_tables(bdc_kit.districts(1))
+    reg = t[bdc_kit.FDCQ][0]
+    reg["SLRY"] = reg["SHRY"] = reg["DBR"]
+    t[bdc_kit.DYAQ][0]["SHRY"] = t[bdc_kit.DYAQ][0]["DBR"]  # two of three the same: allowed
+    res = run_check(bdc_kit.write_batch(tmp_path / "with", t), domain="bdc", mode="incremental")
+    per_rule = res.counts.groupby("rule_id").unexpected_count.sum()
+    assert per_rule["bdc.fdcq.roles.separated"] == 1 and per_rule["bdc.dyaq.roles.separated"] == 0
+    assert res.exit_code == 0  # a warning
+    for rows in t.values():
+        for r in rows:
+            r.pop("SLRY", None)
+            r.pop("SHRY", None)
+    fields = {k: [f for f in v if f not in ("SLRY", "SHRY")] for k, v in bdc_kit.FIELDS.items()}
+    folder = tmp_path / "without"
+    folder.mkdir()
+    for name, rows in t.items():
+        pd.DataFrame(rows, columns=fields[name]).to_csv(folder / f"{name}.csv", index=False)
+    res = run_check(folder, domain="bdc", mode="incremental")
+    for rid in ("bdc.fdcq.roles.separated", "bdc.dyaq.roles.separated", "bdc.fdcq.slry.clean_text"):
+        assert "column absent" in res.not_evaluated[rid] and "SLRY" in res.not_evaluated[rid]
+    assert res.exit_code == 0

@@ -30,26 +30,26 @@ def test_rules_ranked_by_hand_count(problems, cp):
     assert list(cp.rules["问题条数"]) == sorted(hand.values(), reverse=True)
     assert list(cp.rules["序号"]) == list(range(1, len(hand) + 1))
     assert cp.total == len(problems)
-    districts = problems.groupby("rule_id")["QXDM"].nunique()
+    districts = problems.groupby("rule_id")["unit_code"].nunique()
     assert dict(zip(cp.rules["规则编号"], cp.rules["涉及区县数"], strict=True)) == districts.to_dict()
 
 
 def test_top_districts_per_rule(problems, cp):
     first = cp.rules.iloc[0]
-    counts = problems[problems["rule_id"] == first["规则编号"]]["QXDM"].value_counts()
+    counts = problems[problems["rule_id"] == first["规则编号"]]["unit_code"].value_counts()
     top = counts.sort_values(ascending=False).iloc[0]
     assert first["主要区县"].split("、")[0].endswith(f" {top} 条")
 
 
 def test_per_district_lists_equal_hand_count(problems, cp):
-    hand = Counter(zip(problems["QXDM"], problems["rule_id"], strict=True))
-    got = {(r["区县代码"], r["规则编号"]): r["问题条数"] for r in cp.by_district.to_dict("records")}
+    hand = Counter(zip(problems["unit_code"], problems["rule_id"], strict=True))
+    got = {(r["区县代码"], r["规则编号"]): r["问题条数"] for r in cp.by_unit.to_dict("records")}
     assert got == dict(hand)
-    for d, grp in cp.by_district.groupby("区县代码"):
+    for d, grp in cp.by_unit.groupby("区县代码"):
         assert list(grp["问题条数"]) == sorted(grp["问题条数"], reverse=True)
         assert list(grp["序号"]) == list(range(1, len(grp) + 1))
-        assert cp.districts.set_index("区县代码").loc[d, "问题条数"] == grp["问题条数"].sum()
-    assert cp.districts.set_index("区县代码").loc["420102", "区县名称"] == "江岸区"
+        assert cp.units.set_index("区县代码").loc[d, "问题条数"] == grp["问题条数"].sum()
+    assert cp.units.set_index("区县代码").loc["420102", "区县名称"] == "江岸区"
 
 
 def test_messages_and_fixes_come_from_the_suites(cp):
@@ -61,7 +61,7 @@ def test_messages_and_fixes_come_from_the_suites(cp):
 
 
 def test_counts_give_the_same_ranking(problems, cp):
-    counts = problems.groupby(["QXDM", "rule_id"]).size().rename("unexpected_count").reset_index()
+    counts = problems.groupby(["unit_code", "rule_id"]).size().rename("unexpected_count").reset_index()
     counts["element_count"] = 1000
     counts["evaluated"] = True
     never = counts.iloc[:1].assign(rule_id="bdc.fdcq.qszt.code", unexpected_count=0)
@@ -114,3 +114,33 @@ def test_safe_value():
     )
     assert safe_value("420102202412200000011", exempt=True) == "420102202412200000011"
     assert safe_value("420102241220000001") == "420102********0001", "an 18-digit non-key is treated as an ID"
+
+
+def test_title_and_labels_come_from_the_pack(problems, cp, tmp_path):
+    """The title is the pack's (titles.common_problems), the unit columns carry its label (区县)."""
+    dom = load_domain("bdc")
+    assert cp.title == dom.title("common_problems") and cp.label == dom.unit.label_zh == "区县"
+    assert {"涉及区县数", "主要区县"} <= set(cp.rules.columns)
+    paths = write_common_problems(cp, tmp_path)
+    html = paths["html"].read_text(encoding="utf-8")
+    assert f"<h1>{cp.title}</h1>" in html and "各区县问题清单" in html
+    with pd.ExcelFile(paths["xlsx"]) as book:
+        assert book.sheet_names == ["常见问题", "分区县", "区县汇总"]
+    # examples name the record by its key's label (业务号 for the registrations)
+    assert "业务号 420102" in " ".join(cp.rules["示例"])
+
+
+def test_a_problems_file_with_the_legacy_columns_only(problems):
+    """A problems.csv of an earlier version (QXDM, key) gives the same list."""
+    old = problems.rename(columns={"unit_code": "QXDM"}).drop(columns=["record_key"])
+    old["key"] = problems["record_key"]
+    again = build_common_problems(old, domain="bdc", period="2024年第52周")
+    assert list(again.rules["问题条数"]) == list(
+        build_common_problems(problems, domain="bdc").rules["问题条数"]
+    )
+    assert "业务号 420102" in " ".join(again.rules["示例"])
+
+
+def test_the_pack_is_required(problems):
+    with pytest.raises(TypeError, match="pack"):
+        build_common_problems(problems, domain=None)

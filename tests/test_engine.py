@@ -635,9 +635,9 @@ def test_csv_read_by_duckdb_equals_the_loader(tmp_path, body, bom, gb):
         )
     except InputError as exc:
         with pytest.raises(type(exc)):
-            read_batch_frames(folder)
+            read_batch_frames(folder, domain="bdc")
         return
-    got = read_batch_frames(folder)["DJ_DBRZ"]
+    got = read_batch_frames(folder, domain="bdc")["DJ_DBRZ"]
     assert sorted(map(tuple, got[list(want.columns)].values.tolist()), key=repr) == sorted(
         map(tuple, want.values.tolist()), key=repr
     )
@@ -656,22 +656,22 @@ def sample(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def gx_sample(sample):
     days = sorted(p for p in (sample / "incremental").iterdir() if p.is_dir())
-    out = {"stock": run_check(sample / "stock", mode="stock")}
-    out.update({p.name: run_check(p, mode="incremental") for p in days})
+    out = {"stock": run_check(sample / "stock", domain="bdc", mode="stock")}
+    out.update({p.name: run_check(p, domain="bdc", mode="incremental") for p in days})
     return out
 
 
 @pytest.fixture(scope="module")
 def engine_sample(sample):
     return {
-        "stock": count_batches(sample / "stock", mode="stock"),
-        "incremental": count_batches(sample / "incremental", mode="incremental"),
+        "stock": count_batches(sample / "stock", mode="stock", domain="bdc"),
+        "incremental": count_batches(sample / "incremental", mode="incremental", domain="bdc"),
     }
 
 
 def assert_same_counts(gx, engine, batch: str) -> None:
-    g = gx.counts.set_index(["QXDM", "rule_id"]).sort_index()
-    e = engine.counts[engine.counts.batch == batch].set_index(["QXDM", "rule_id"]).sort_index()
+    g = gx.counts.set_index(["unit_code", "rule_id"]).sort_index()
+    e = engine.counts[engine.counts.batch == batch].set_index(["unit_code", "rule_id"]).sort_index()
     assert list(g.index) == list(e.index), batch
     for col in ("table", "field", "dimension", "severity", "element_count", "unexpected_count", "evaluated"):
         diff = g[col] != e[col]
@@ -708,7 +708,7 @@ def test_sample_rows_read_and_failing_rows(gx_sample, engine_sample):
                 want = (
                     frame.loc[sorted(failing), "QXDM"].fillna("").value_counts().to_dict() if failing else {}
                 )
-                got = rows[rows.table == code].set_index("QXDM")[f"failing_{dim}"]
+                got = rows[rows.table == code].set_index("unit_code")[f"failing_{dim}"]
                 assert {k: v for k, v in got.items() if v} == want, (batch, code, dim)
 
 
@@ -719,9 +719,11 @@ def test_sample_as_of_per_batch(gx_sample, engine_sample):
 
 
 def test_more_keys_and_periods(sample, engine_sample):
-    res = count_batches(sample / "incremental", keys=("QXDM", "DJLX"))
-    by_two = res.counts.groupby(["batch", "QXDM", "rule_id"])[["element_count", "unexpected_count"]].sum()
-    one = engine_sample["incremental"].counts.set_index(["batch", "QXDM", "rule_id"])
+    res = count_batches(sample / "incremental", keys=("unit_code", "DJLX"), domain="bdc")
+    by_two = res.counts.groupby(["batch", "unit_code", "rule_id"])[
+        ["element_count", "unexpected_count"]
+    ].sum()
+    one = engine_sample["incremental"].counts.set_index(["batch", "unit_code", "rule_id"])
     assert (by_two["element_count"] == one.loc[by_two.index, "element_count"]).all()
     assert (by_two["unexpected_count"] == one.loc[by_two.index, "unexpected_count"]).all()
     periods = add_periods(res.counts)
@@ -780,12 +782,12 @@ def test_odd_batches_equal_gx(tmp_path_factory, bdc_kit, data):
     root = tmp_path_factory.mktemp("odd")
     batch = bdc_kit.write_batch(root / "odd", tables, skip=absent)
     try:
-        gx = run_check(batch, mode="incremental")
+        gx = run_check(batch, domain="bdc", mode="incremental")
     except InputError:
         with pytest.raises(InputError):
-            count_batches(batch)
+            count_batches(batch, domain="bdc")
         return
-    engine = count_batches(batch)
+    engine = count_batches(batch, domain="bdc")
     assert_same_counts(gx, engine, "odd")
     assert set(engine.counts.engine) <= {"duckdb"}
     ne = set(engine.not_evaluated.rule_id)
@@ -911,8 +913,8 @@ def mixed_batch(tmp_path_factory, bdc_kit):
 
 def test_mixed_formats_and_gx_fallback_equal_gx(mixed_batch):
     batch, overlay = mixed_batch
-    gx = run_check(batch, mode="incremental", overlay=overlay)
-    engine = count_batches(batch, overlay=overlay)
+    gx = run_check(batch, domain="bdc", mode="incremental", overlay=overlay)
+    engine = count_batches(batch, overlay=overlay, domain="bdc")
     assert_same_counts(gx, engine, "mixed")
     read = engine.files.set_index("table")["read"].to_dict()
     assert read == {
@@ -929,24 +931,24 @@ def test_mixed_formats_and_gx_fallback_equal_gx(mixed_batch):
     assert engines["local.fdcq.djjg.not_test"] == "gx" and engines["local.qlr.qlrmc.not_test"] == "gx"
     assert set(engines.drop(["local.fdcq.djjg.not_test", "local.qlr.qlrmc.not_test"])) == {"duckdb"}
     assert set(engine.gx_rules) == {"local.fdcq.djjg.not_test", "local.qlr.qlrmc.not_test"}
-    c = engine.counts.set_index(["QXDM", "rule_id"])
+    c = engine.counts.set_index(["unit_code", "rule_id"])
     assert c.unexpected_count.groupby(level="rule_id").sum()["local.fdcq.djjg.not_test"] == 1
     assert c.unexpected_count.groupby(level="rule_id").sum()["local.qlr.qlrmc.not_test"] == 1
 
 
 def test_gx_fallback_over_many_batches(sample, mixed_batch, engine_sample):
     _, overlay = mixed_batch
-    res = count_batches(sample / "incremental", overlay=overlay)
-    base = engine_sample["incremental"].counts.set_index(["batch", "QXDM", "rule_id"])
-    mine = res.counts.set_index(["batch", "QXDM", "rule_id"])
+    res = count_batches(sample / "incremental", overlay=overlay, domain="bdc")
+    base = engine_sample["incremental"].counts.set_index(["batch", "unit_code", "rule_id"])
+    mine = res.counts.set_index(["batch", "unit_code", "rule_id"])
     shared = mine.loc[base.index]
     assert (shared.element_count == base.element_count).all() and (
         shared.unexpected_count == base.unexpected_count
     ).all()
     local = res.counts[res.counts.rule_id.str.startswith("local.")]
     assert set(local.engine) == {"gx"} and local.evaluated.all()
-    fdcq_rows = res.rows[res.rows.table == "QLT_FW_FDCQ_YZ"].groupby(["batch", "QXDM"]).rows.sum()
-    el = local[local.rule_id == "local.fdcq.djjg.not_test"].set_index(["batch", "QXDM"]).element_count
+    fdcq_rows = res.rows[res.rows.table == "QLT_FW_FDCQ_YZ"].groupby(["batch", "unit_code"]).rows.sum()
+    el = local[local.rule_id == "local.fdcq.djjg.not_test"].set_index(["batch", "unit_code"]).element_count
     assert (el[el > 0] == fdcq_rows.loc[el[el > 0].index]).all()
 
 
@@ -955,21 +957,26 @@ def test_unusable_input_raises_like_the_loader(tmp_path, bdc_kit):
     p = batch / f"{bdc_kit.FDCQ}.csv"
     p.write_text(p.read_text(encoding="utf-8").replace("DJJG,", "XXXX,", 1), encoding="utf-8")
     with pytest.raises(InputError) as gx_err:
-        run_check(batch)
+        run_check(batch, domain="bdc")
     with pytest.raises(type(gx_err.value)):
-        count_batches(batch)
+        count_batches(batch, domain="bdc")
     with pytest.raises(ConfigError):
-        count_batches([batch, batch])  # two batches with the same name
+        count_batches([batch, batch], domain="bdc")  # two batches with the same name
 
 
 def test_disk_storage_counts_the_same(sample, engine_sample, tmp_path):
     res = count_batches(
-        sample / "incremental", storage="disk", memory_limit="256MB", threads=1, work_dir=tmp_path
+        sample / "incremental",
+        domain="bdc",
+        storage="disk",
+        memory_limit="256MB",
+        threads=1,
+        work_dir=tmp_path,
     )
     base = engine_sample["incremental"]
-    cols = ["batch", "QXDM", "rule_id", "element_count", "unexpected_count", "evaluated", "engine"]
+    cols = ["batch", "unit_code", "rule_id", "element_count", "unexpected_count", "evaluated", "engine"]
     pd.testing.assert_frame_equal(res.counts[cols], base.counts[cols])
     pd.testing.assert_frame_equal(res.rows, base.rows)
     assert list(tmp_path.iterdir()) == []  # the work folder is removed
     with pytest.raises(ConfigError):
-        count_batches(sample / "incremental", storage="cloud")
+        count_batches(sample / "incremental", storage="cloud", domain="bdc")

@@ -22,7 +22,7 @@ from toolkit.errors import InputError
 from toolkit.history import History, batch_folders, score_frames, score_history
 from toolkit.samples import generate_sample
 
-SCORES_COLUMNS = ["QXDM", "QXMC", "period"]
+BDC = "bdc"
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +35,27 @@ def sample(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def scored(sample, tmp_path_factory):
     out = tmp_path_factory.mktemp("scores")
-    run = score_history(sample / "incremental", out, by="day")
+    run = score_history(sample / "incremental", out, domain=BDC, by="day")
     return out, run
 
 
 def test_scores_csv_follows_the_contract(scored):
+    """unit_code, unit_name for every pack; bdc keeps QXDM, QXMC beside them (cli-and-outputs.md)."""
     out, run = scored
     table = pd.read_csv(out / "scores.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    ids = scoring.load_scoring("bdc").ids
-    assert list(table.columns[: 3 + len(ids) + 3]) == [*SCORES_COLUMNS, *ids, "score", "grade", "rank"]
+    ids = scoring.load_scoring(BDC).ids
+    cols = list(table.columns)
+    assert cols[:5] == ["unit_code", "QXDM", "unit_name", "QXMC", "period"]
+    assert cols[5 : 5 + len(ids) + 3] == [*ids, "score", "grade", "rank"]
     assert (out / "scores.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert set(table.period) == set(run.frames["batches"].batch)
     assert table.QXMC.str.len().min() > 0
+    assert (table.QXDM == table.unit_code).all() and (table.QXMC == table.unit_name).all()
+    for name in ("indicators.csv", "trace.csv"):
+        other = pd.read_csv(out / name, dtype=str, encoding="utf-8-sig", nrows=5)
+        assert {"unit_code", "unit_name", "QXDM", "QXMC"} <= set(other.columns), name
+    trend = pd.read_csv(out / "trend.csv", encoding="utf-8-sig")
+    assert list(trend.columns) == ["period", "units", "average", "min", "max", "meeting_standard", "grade"]
 
 
 def test_history_equals_great_expectations_path(sample, scored):
@@ -54,24 +63,25 @@ def test_history_equals_great_expectations_path(sample, scored):
     _, run = scored
     counts, rows = [], []
     for name, _, path in batch_folders(sample / "incremental"):
-        res = run_check(path, domain="bdc", mode="incremental")
+        res = run_check(path, domain=BDC, mode="incremental")
         counts.append(res.counts.assign(period=name))
         rows.append(scoring.row_counts(res, period=name))
-    gx = score_frames(pd.concat(counts), pd.concat(rows), by="day")
-    key = ["QXDM", "period"]
+    gx = score_frames(pd.concat(counts), pd.concat(rows), domain=BDC, by="day")
+    key = ["unit_code", "period"]
     a = gx.table.set_index(key).sort_index()
     b = run.table.set_index(key).sort_index()
     assert list(a.index) == list(b.index)
     pd.testing.assert_series_equal(a["score"], b["score"], check_dtype=False)
     assert list(a["grade"]) == list(b["grade"]) and list(a["rank"]) == list(b["rank"])
-    ids = scoring.load_scoring("bdc").ids
+    ids = scoring.load_scoring(BDC).ids
     pd.testing.assert_frame_equal(a[ids].astype(float), b[ids].astype(float), check_dtype=False)
+    assert list(a["unit_name"]) == list(b["unit_name"])
 
 
 def test_only_changed_batches_are_counted_again(sample, tmp_path):
     root = tmp_path / "incremental"
     shutil.copytree(sample / "incremental", root)
-    hist = History(tmp_path / "h.duckdb")
+    hist = History(tmp_path / "h.duckdb", domain=BDC)
     first = hist.update(root)
     assert (first.batches, first.counted, first.removed) == (4, 4, 0) and first.rows_read > 0
     again = hist.update(root)
@@ -91,10 +101,10 @@ def test_only_changed_batches_are_counted_again(sample, tmp_path):
 
 def test_a_changed_standard_recounts_everything(sample, tmp_path):
     root = sample / "incremental"
-    History(tmp_path / "h.duckdb").update(root)
+    History(tmp_path / "h.duckdb", domain=BDC).update(root)
     overlay = tmp_path / "o.yaml"
     overlay.write_text("name: t\nrules:\n  bdc.qlr.dh.format: {enabled: false}\n", encoding="utf-8")
-    changed = History(tmp_path / "h.duckdb", overlay=overlay)
+    changed = History(tmp_path / "h.duckdb", domain=BDC, overlay=overlay)
     rep = changed.update(root)
     assert rep.counted == 4
     assert "bdc.qlr.dh.format" not in set(changed.frames()["counts"].rule_id)
@@ -102,10 +112,10 @@ def test_a_changed_standard_recounts_everything(sample, tmp_path):
 
 def test_week_and_month_scores_are_means_of_days(scored):
     _, run = scored
-    month = score_frames(run.frames["counts"], run.frames["rows"], by="month")
+    month = score_frames(run.frames["counts"], run.frames["rows"], domain=BDC, by="month")
     daily = run.table
-    for (qx, per), grp in daily.assign(m=daily.period.str[:7]).groupby(["QXDM", "m"]):
-        row = month.table[(month.table.QXDM == qx) & (month.table.period == per)]
+    for (qx, per), grp in daily.assign(m=daily.period.str[:7]).groupby(["unit_code", "m"]):
+        row = month.table[(month.table.unit_code == qx) & (month.table.period == per)]
         assert len(row) == 1
         assert row.score.iloc[0] == scoring.round_half_up(grp.score.mean(), 1)
 
@@ -134,3 +144,45 @@ def test_cli_score(sample, tmp_path):
     assert stock.exit_code == 0, (stock.output, stock.exception)
     st = pd.read_csv(tmp_path / "s" / "scores.csv", encoding="utf-8-sig", dtype={"QXDM": str})
     assert set(st.period) == {"stock"} and st.grade.notna().all()
+
+
+def test_a_history_of_an_earlier_layout_is_recounted(sample, tmp_path):
+    """A history file whose counts have another unit column (an earlier layout) is emptied and counted
+    again rather than mixed with new counts."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE batches(batch VARCHAR, day DATE, fingerprint VARCHAR)")
+    con.execute("INSERT INTO batches VALUES ('2024-12-26', '2024-12-26', 'x')")
+    con.execute("CREATE TABLE counts(batch VARCHAR, QXDM VARCHAR, rule_id VARCHAR)")
+    con.close()
+    hist = History(path, domain=BDC)
+    assert hist.known() == {}
+    rep = hist.update(sample / "incremental")
+    assert rep.counted == rep.batches == 4
+    assert "unit_code" in hist.frames()["counts"].columns
+
+
+def test_monthly_batches(tmp_path):
+    """A pack whose period is month keeps one folder per month (YYYY-MM) and cannot be scored by day."""
+    import datetime as dt
+    import shutil as sh
+
+    from xpack import PACK, write_batch
+
+    pack = tmp_path / "pack"
+    sh.copytree(PACK, pack)
+    text = (pack / "domain.yaml").read_text(encoding="utf-8").replace("period: day", "period: month")
+    (pack / "domain.yaml").write_text(text, encoding="utf-8")
+    root = tmp_path / "monthly"
+    for month in ("2024-01", "2024-02"):
+        write_batch(root / month, dt.date.fromisoformat(f"{month}-15"), errors=month == "2024-02")
+    assert [n for n, _, _ in batch_folders(root, "month")] == ["2024-01", "2024-02"]
+    with pytest.raises(InputError, match="YYYY-MM"):
+        batch_folders(root, "day")
+    run = score_history(root, tmp_path / "out", domain=pack, by="month")
+    assert set(run.table.period) == {"2024-01", "2024-02"}
+    assert run.table.set_index(["period", "unit_code"]).loc[("2024-01", "JG001"), "score"] == 100.0
+    with pytest.raises(InputError, match="month"):
+        score_history(root, tmp_path / "out2", domain=pack, by="day")

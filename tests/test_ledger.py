@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from toolkit import ledger as L
@@ -29,6 +30,7 @@ from toolkit.check import run_check
 from toolkit.cli import app
 from toolkit.domain import domain_path
 from toolkit.errors import ConfigError
+from toolkit.masking import scrub_text
 from toolkit.samples import generate_sample
 from toolkit.workdays import WorkdayCalendar
 
@@ -68,8 +70,9 @@ def problem(
         "key_kind": "hash" if key.startswith("#h:") else "key",
         "key_fields": "YWH",
         "anchor": anchor or key,
-        "QXDM": qxdm,
-        "YWH": ywh,
+        "unit_code": qxdm,
+        "unit_name": None,
+        "fields": {"YWH": ywh} if ywh else {},
         "severity": severity,
         "dimension": "validity",
         "value_masked": "-1",
@@ -88,21 +91,31 @@ def sync_input(
     mode: str = "incremental",
     rules: list[str] = RULES,
     districts: tuple[str, ...] = ("420102", "420802"),
+    period: str | None = None,
+    data_as_of: str = "2024-03-04 10:00:00",
 ) -> L.SyncInput:
-    """``present``: the record anchors in the batch (default: those of ``problems``)."""
+    """``present``: the record anchors in the batch (default: those of ``problems``); ``period``: the
+    batch period (``None``: unknown, so that no record is taken as deleted)."""
     anchors = sorted(set(present if present is not None else [p["anchor"] for p in problems]))
     return L.SyncInput(
         domain="bdc",
         domain_path=str(domain_path("bdc")),
         mode=mode,
         input="synthetic",
-        data_as_of="2024-03-04 10:00:00",
+        data_as_of=data_as_of,
         rows=len(anchors),
         rules_evaluated=list(rules),
         tables=[FDCQ],
-        districts={FDCQ: list(districts)},
+        units={FDCQ: list(districts)},
         anchors={FDCQ: anchors},
         problems=problems,
+        period=None if mode == "stock" else period,
+        pack={
+            "unit_label_zh": "区县",
+            "unit_label_en": "county",
+            "legacy_columns": {"unit_code": "QXDM", "unit_name": "QXMC"},
+            "problem_fields": {"YWH": "业务号"},
+        },
     )
 
 
@@ -266,12 +279,44 @@ def test_stock_scope_and_hash_keys(tmp_path: Path) -> None:
         problem("K1"),  # keyed record absent from the next export
     ]
     a, b, k = L.apply_sync(db, sync_input(probs, mode="stock")).problem_ids["opened"]
-    # an incremental batch never closes hash-keyed problems it does not contain
-    L.apply_sync(db, sync_input([], present=["X"], districts=("420102",)))
+    # an incremental batch never closes what it does not contain (a stock finding has no batch period)
+    L.apply_sync(db, sync_input([], present=["X"], districts=("420102",), period="2024-03-04"))
     assert [state(db, p)[0] for p in (a, b, k)] == [L.FOUND] * 3
+    # a stock export older than the run that found them cannot close them
+    older = sync_input(
+        [], present=["X"], mode="stock", districts=("420102",), data_as_of="2024-03-01 10:00:00"
+    )
+    assert L.apply_sync(db, older).closed == 0
+    # a full export as new or newer covers every record of its units: a's row is no longer as it was, K1
+    # was deleted; b's unit is not in the export
     rep = L.apply_sync(db, sync_input([], present=["X"], mode="stock", districts=("420102",)))
-    assert rep.problem_ids["closed"] == [a]
-    assert [state(db, p)[0] for p in (a, b, k)] == [L.CLOSED, L.FOUND, L.FOUND]
+    assert rep.problem_ids["closed"] == [a, k] and rep.problem_ids["deleted"] == [a, k] and rep.deleted == 2
+    assert [state(db, p)[0] for p in (a, b, k)] == [L.CLOSED, L.FOUND, L.CLOSED]
+    assert L.events_frame(db, k)["note"].iloc[-1] == "记录已删除，销号 / record deleted, closed"
+    assert "已修改或删除" in L.events_frame(db, a)["note"].iloc[-2]
+    assert L.verify_ledger(db) == []
+
+
+def test_recheck_of_the_same_period_closes_deleted_records(tmp_path: Path) -> None:
+    db = tmp_path / "l.sqlite"
+    day = sync_input([problem("Y1"), problem("Y2"), problem("Y3", qxdm="420802")], period="2024-03-04")
+    y1, y2, y3 = L.apply_sync(db, day).problem_ids["opened"]
+    # another day's batch holds other records: nothing of 03-04 is closed
+    rep = L.apply_sync(db, sync_input([], present=["Z1"], period="2024-03-05"), as_of="2024-03-05 10:00")
+    assert rep.closed == 0 and rep.out_of_scope_open == 3
+    # 03-04 exported again: Y1 fixed, Y2 deleted, Y3's unit not in the batch
+    again = sync_input([], present=["Y1"], districts=("420102",), period="2024-03-04")
+    rep = L.apply_sync(db, again, as_of="2024-03-06 09:00")
+    assert rep.problem_ids["closed"] == [y1, y2] and rep.problem_ids["deleted"] == [y2]
+    assert [state(db, p)[0] for p in (y1, y2, y3)] == [L.CLOSED, L.CLOSED, L.FOUND]
+    assert L.events_frame(db, y2)["note"].tolist()[-2:] == [
+        "复核：记录已删除 / re-check: record deleted",
+        "记录已删除，销号 / record deleted, closed",
+    ]
+    assert "自动复核通过" in L.events_frame(db, y1)["note"].iloc[-1]
+    assert "记录已删除 1" in rep.line()
+    assert json.loads(L.runs_frame(db).set_index("run_id").loc[rep.run_id, "scope"])["deleted"] == 1
+    assert L.verify_ledger(db) == []
 
 
 def test_identical_keys_in_one_run_get_ordinals(tmp_path: Path) -> None:
@@ -334,17 +379,29 @@ def test_config_and_roster(tmp_path: Path) -> None:
     cfg = L.load_config("bdc")
     assert cfg.workdays_for("critical") == 3 and cfg.workdays_for("warning") == 10
     assert cfg.record_keys["ZTT_GY_QLR"] == {"key": ["YWH", "SXH"], "anchor": ["YWH"]}
+    assert cfg.unit_column == "QXDM"
     entry = cfg.roster["420102"]
     assert entry.unit.endswith("不动产登记中心") and entry.phone_masked.startswith("138****")
     bad = tmp_path / "roster.csv"
     bad.write_text("QXDM,姓名\n420102,张三\n", encoding="utf-8")
-    with pytest.raises(ConfigError):
-        L.load_roster(bad)
+    with pytest.raises(ConfigError) as exc:
+        L.load_roster(bad, "QXDM")
+    assert "QXDM,责任人,联系电话,单位" in exc.value.zh and "QXDM,责任人,联系电话,单位" in exc.value.en
     bad.write_text(
         "QXDM,责任人,联系电话,单位\n420102,张三,13800001111,甲\n420102,李四,,乙\n", encoding="utf-8"
     )
     with pytest.raises(ConfigError, match=r"twice|重复"):
-        L.load_roster(bad)
+        L.load_roster(bad, "QXDM")
+    # ledger.yaml's record keys must name tables and fields of the pack
+    pack = tmp_path / "pack"
+    shutil.copytree(domain_path("bdc"), pack, ignore=shutil.ignore_patterns("suites", "views", "*.py"))
+    text = (pack / "ledger.yaml").read_text(encoding="utf-8")
+    (pack / "ledger.yaml").write_text(text.replace("anchor: [YWH]}", "anchor: [YWHH]}", 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="YWHH"):
+        L.load_config(pack)
+    (pack / "ledger.yaml").write_text(text.replace("ZTT_GY_QLR:", "ZTT_GY_QLRR:"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="ZTT_GY_QLRR"):
+        L.load_config(pack)
 
 
 # ----------------------------------------------------------------------------------- figures
@@ -364,7 +421,7 @@ def test_ledger_figures(tmp_path: Path) -> None:
     assert L.apply_sync(db, sync_input([problem("P1")]), as_of="2024-03-13 09:00").reopened == 1
 
     week = L.ledger_figures(db, "week", as_of="2024-03-31")
-    got = {(r.QXDM, r.period): r for r in week.itertuples()}
+    got = {(r.unit_code, r.period): r for r in week.itertuples()}
     w10 = got[("420102", "2024-W10")]
     assert (w10.problems_due, w10.closed_after_recheck, w10.fixed_before_deadline) == (4, 3, 2)
     assert w10.reconcile_rate == 0.75 and w10.fix_on_time == 0.5
@@ -378,10 +435,10 @@ def test_ledger_figures(tmp_path: Path) -> None:
     assert list(week.columns) == L.FIGURE_COLUMNS
 
     early = L.ledger_figures(db, "day", as_of="2024-03-10 23:59:59")
-    day = early.set_index(["QXDM", "period"]).loc[("420102", "2024-03-07")]
+    day = early.set_index(["unit_code", "period"]).loc[("420102", "2024-03-07")]
     assert (day.problems_due, day.closed_after_recheck, day.fixed_before_deadline) == (4, 1, 1)
     assert "2024-03-14" not in set(early["period"])  # not yet due by as_of
-    month = L.ledger_figures(db, "month", as_of="2024-03-31").set_index(["QXDM", "period"])
+    month = L.ledger_figures(db, "month", as_of="2024-03-31").set_index(["unit_code", "period"])
     assert month.loc[("420102", "2024-03"), "problems_due"] == 6
     with pytest.raises(L.LedgerError):
         L.ledger_figures(db, "fortnight")
@@ -521,7 +578,7 @@ def real(tmp_path_factory) -> dict:
     base = tmp_path_factory.mktemp("ledger_sample")
     generate_sample("bdc", base, seed=7, districts=2, days=2, stock_rows=200, error_scale=4.0)
     day1, day2 = sorted(p for p in (base / "incremental").iterdir() if p.is_dir())
-    res1 = run_check(day1, mode="incremental")
+    res1 = run_check(day1, domain="bdc", mode="incremental")
     probs = res1.problems
     jzmj = probs[probs["rule_id"] == R_JZMJ].iloc[0]
     jrzt = probs[probs["rule_id"] == "bdc.jrbw.jrzt.success"].iloc[0]
@@ -535,9 +592,9 @@ def real(tmp_path_factory) -> dict:
         "day2": day2,
         "fixed": fixed,
         "res1": res1,
-        "res2": run_check(day2, mode="incremental"),
-        "res_fixed": run_check(fixed, mode="incremental"),
-        "res_stock": run_check(base / "stock", mode="stock"),
+        "res2": run_check(day2, domain="bdc", mode="incremental"),
+        "res_fixed": run_check(fixed, domain="bdc", mode="incremental"),
+        "res_stock": run_check(base / "stock", domain="bdc", mode="stock"),
         "fixed_keys": {(R_JZMJ, jzmj["YWH"]), ("bdc.jrbw.jrzt.success", jrzt["YWH"])},
     }
 
@@ -549,8 +606,9 @@ def test_recheck_closes_fixed_problems_and_reopens_repeats(real: dict, tmp_path:
     assert r1.opened == n1 and r1.at == "2024-12-30 19:43:48"  # the batch's as-of
     frame = L.problems_frame(db, as_of="2025-01-03")
     assert set(frame["state"]) == {L.FOUND}
-    assert set(frame[frame["QXDM"] == "420802"]["deadline"]) <= {"2025-01-03", "2025-01-14"}  # 元旦 off
-    assert frame[frame["QXDM"] == "420802"]["responsible"].notna().all()
+    assert set(frame[frame["unit_code"] == "420802"]["deadline"]) <= {"2025-01-03", "2025-01-14"}  # 元旦 off
+    assert frame[frame["unit_code"] == "420802"]["responsible"].notna().all()
+    assert set(frame[frame["unit_code"] == "420802"]["unit_name"]) == {"东宝区"}
     # the next day's batch re-checks other records: nothing of day 1 is closed
     r2 = L.sync_check(db, real["res2"])
     assert r2.closed == 0 and r2.opened == len(real["res2"].problems) and r2.out_of_scope_open == n1
@@ -631,8 +689,9 @@ def test_cli(real: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     listing = dq("list", "--as-of", "2025-01-02", "--limit", "500")
     assert "问题台账" in listing and f"{n} 条" in listing and "138****" in listing
     assert "13800000" not in listing  # roster phones masked
-    n102 = len(L.problems_frame(db, states=["found"], districts=["420102"], as_of="2025-01-02"))
+    n102 = len(L.problems_frame(db, states=["found"], units=["420102"], as_of="2025-01-02"))
     assert 0 < n102 < n
+    assert f"— {n102} 条" in dq("list", "--state", "found", "--unit", "420102", "--as-of", "2025-01-02")
     assert f"— {n102} 条" in dq("list", "--state", "found", "--district", "420102", "--as-of", "2025-01-02")
     assert "逾期" in dq("overdue", "--as-of", "2025-06-30")
     assert "（显示 0）" in dq("list", "--overdue", "--as-of", "2024-12-31")
@@ -678,3 +737,237 @@ def test_cli_check_fails_when_the_ledger_is_unusable(
     )
     assert res.exit_code == 2 and "不是问题台账" in res.output
     assert not (out / "problems.csv").exists()
+
+
+# ----------------------------------------------------------------------------------- deleted records
+ORPHAN = "bdc.qlr.ywh.exists"  # a holder row whose registration exists nowhere
+
+
+def _drop_rows(folder: Path, table: str, rows: set[int]) -> None:
+    """Delete rows of ``table``'s CSV by the row number the toolkit reports (header = 1)."""
+    path = folder / f"{table}.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        lines = list(csv.reader(fh))
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(r for i, r in enumerate(lines, 1) if i not in rows)
+
+
+def test_deleted_records_are_closed_by_a_recheck_of_the_same_export(real: dict, tmp_path: Path) -> None:
+    """Issue 9: three orphan holder rows removed and the export checked again closed nothing, ever."""
+    stock = real["res_stock"]
+    orphans = stock.problems[stock.problems["rule_id"] == ORPHAN]
+    assert len(orphans) >= 4, "the sample has orphan holders (qlr.orphan)"
+    gone = orphans.head(3)
+    copy = tmp_path / "stock"
+    shutil.copytree(real["base"] / "stock", copy)
+    _drop_rows(copy, "ZTT_GY_QLR", {int(r) for r in gone["row"]})
+    rechecked = run_check(copy, domain="bdc", mode="stock")
+    left = rechecked.problems[rechecked.problems["rule_id"] == ORPHAN]
+    assert len(left) == len(orphans) - 3 and rechecked.as_of == stock.as_of
+
+    db = tmp_path / "l.sqlite"
+    L.sync_check(db, stock)
+    L.sync_check(db, real["res1"])  # a daily batch newer than the export
+    assert L.sync_check(db, stock).closed == 0  # the same export again: nothing is fixed or gone
+    frame = L.problems_frame(db, as_of="2025-01-03")
+    by_ywh = frame[frame["rule_id"] == ORPHAN].set_index("YWH")["problem_id"]
+    deleted = {int(by_ywh[y]) for y in gone["YWH"]}
+    rep = L.sync_check(db, rechecked, as_of="2025-01-03 09:00:00")
+    assert set(rep.problem_ids["deleted"]) == deleted and rep.deleted == 3
+    assert set(rep.problem_ids["closed"]) == deleted  # nothing else: the rest is listed again, or newer
+    after = L.problems_frame(db, as_of="2025-01-03").set_index("problem_id")
+    assert set(after.loc[sorted(deleted), "state"]) == {L.CLOSED}
+    assert set(after.loc[[int(by_ywh[y]) for y in left["YWH"]], "state"]) == {L.FOUND}
+    newer = after[after["period"] == "2024-12-30"]  # the daily batch's problems are left alone
+    assert len(newer) == len(real["res1"].problems) and (newer["state"] == L.FOUND).all()
+    for pid in deleted:
+        hist = L.events_frame(db, pid)
+        assert hist["to_state"].tolist() == [L.FOUND, L.RECHECK, L.CLOSED]
+        assert hist["note"].iloc[-1] == "记录已删除，销号 / record deleted, closed"
+    assert "记录已删除 3" in rep.line()
+    assert L.verify_ledger(db) == []
+
+
+# ----------------------------------------------------------------------------------- output formats
+def _rows(output: str) -> list[list[str]]:
+    """The rows of a ``dq ledger list`` table: a row starts at a line whose first column (the id) is
+    filled; its continuation lines leave it blank."""
+    blocks: list[list[str]] = []
+    for line in output.splitlines():
+        if line[:6].strip().isdigit():
+            blocks.append([line])
+        elif blocks and line.strip():
+            blocks[-1].append(line)
+    return blocks
+
+
+def _from_cell(line: str, offset: int) -> str:
+    """The part of ``line`` from terminal cell ``offset`` on (CJK characters take two cells)."""
+    for i in range(len(line) + 1):
+        if cell_len(line[:i]) >= offset:
+            return line[i:]
+    return ""
+
+
+def _fits(output: str, width: int = 80) -> None:
+    wide = [line for line in output.splitlines() if cell_len(line) > width]
+    assert not wide, wide[:3]
+
+
+def test_list_fits_80_columns_and_pipes_get_csv_and_json(real: dict, tmp_path: Path) -> None:
+    db = tmp_path / "l.sqlite"
+    for res in (real["res_stock"], real["res1"]):
+        L.sync_check(db, res)
+    L.update(db, [1, 2], "issued", actor="科长甲")
+    frame = L.problems_frame(db, as_of="2025-01-03")
+    runner = CliRunner()
+
+    def dq(*args: str) -> str:
+        r = runner.invoke(app, ["ledger", *args, "--ledger", str(db)], env={"COLUMNS": "80"})
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    table = dq("list", "--as-of", "2025-01-03", "--limit", "1000")
+    _fits(table)
+    header = table.splitlines()[2]
+    assert "区县" in header  # the unit's label from the pack
+    blocks = _rows(table)
+    assert [int(b[0].split()[0]) for b in blocks] == frame["problem_id"].tolist()
+    # no column is narrower than the first characters of its content: short values stand whole on a line
+    # of their row, and the message column is wide enough for its first 12 characters and keeps them all
+    start = cell_len(header[: header.index("问题 / problem")])
+    assert 80 - start >= 24
+    for block, rec in zip(blocks, frame.to_dict("records"), strict=True):
+        values = [
+            rec["state"],
+            rec["deadline"],
+            rec["unit_code"],
+            rec["unit_name"],
+            rec["responsible"],
+            rec["phone_masked"],
+            rec["rule_id"][:24],
+            rec["record_key"][:24],
+        ]
+        for v in (scrub_text(v) for v in values if isinstance(v, str) and v):  # shown scrubbed
+            assert any(v in line for line in block), (v, block)
+        problem_text = "".join(_from_cell(line, start) for line in block).replace(" ", "")
+        assert scrub_text(rec["message_zh"]).replace(" ", "") in problem_text, (rec["message_zh"], block)
+    for command in (
+        ["overdue", "--as-of", "2025-06-30"],
+        ["runs"],
+        ["figures", "--by", "week", "--as-of", "2025-01-31"],
+        ["show", "2", "--as-of", "2025-01-03"],
+    ):
+        _fits(dq(*command))
+    # csv and json for pipes: every problem, every column, the pack's legacy columns
+    rows = list(csv.DictReader(dq("list", "--format", "csv", "--as-of", "2025-01-03").splitlines()))
+    assert [int(r["problem_id"]) for r in rows] == frame["problem_id"].tolist()
+    assert {"unit_code", "unit_name", "QXDM", "QXMC", "record_key", "YWH", "message_zh"} <= set(rows[0])
+    assert all(r["QXDM"] == r["unit_code"] for r in rows)
+    text = dq("list", "--format", "json", "--as-of", "2025-01-03")
+    assert "发现" in text and "\\u" not in text  # ensure_ascii=False
+    records = json.loads(text)
+    assert [r["problem_id"] for r in records] == frame["problem_id"].tolist()
+    assert records[0]["overdue"] is True and records[0]["state"] == "已下发"
+    overdue = json.loads(dq("overdue", "--format", "json", "--as-of", "2025-06-30"))
+    assert len(overdue) == len(frame)
+    assert len(list(csv.DictReader(dq("runs", "--format", "csv").splitlines()))) == 3
+    weeks = json.loads(dq("figures", "--by", "week", "--format", "json", "--as-of", "2025-01-31"))
+    assert weeks and {"unit_code", "unit_name", "QXDM", "problems_due"} <= set(weeks[0])
+    shown = json.loads(dq("show", "1", "--format", "json"))
+    assert shown["problem"]["problem_id"] == 1 and [e["seq"] for e in shown["events"]] == [1, 2]
+    history = list(csv.DictReader(dq("show", "1", "--format", "csv").splitlines()))
+    assert [h["to_state"] for h in history] == [L.FOUND, L.ISSUED]
+    bad = runner.invoke(app, ["ledger", "list", "--format", "xml", "--ledger", str(db)])
+    assert bad.exit_code == 2
+
+
+# ----------------------------------------------------------------------------------- old ledgers
+V1_SCHEMA = [
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('check', 'update')),
+        domain TEXT, mode TEXT, input TEXT, data_as_of TEXT,
+        at TEXT NOT NULL, started TEXT NOT NULL, finished TEXT NOT NULL, actor TEXT NOT NULL,
+        rows INTEGER, rules_evaluated INTEGER, problems_listed INTEGER,
+        opened INTEGER NOT NULL DEFAULT 0, reopened INTEGER NOT NULL DEFAULT 0,
+        returned INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0, events INTEGER NOT NULL DEFAULT 0,
+        scope TEXT)""",
+    """CREATE TABLE problems (
+        problem_id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL, rule_id TEXT NOT NULL, tbl TEXT NOT NULL, record_key TEXT NOT NULL,
+        field TEXT NOT NULL, key_fields TEXT NOT NULL, key_kind TEXT NOT NULL, anchor TEXT NOT NULL,
+        qxdm TEXT NOT NULL, ywh TEXT, severity TEXT, dimension TEXT,
+        message_zh TEXT, fix_zh TEXT, detail_zh TEXT, value_masked TEXT, file TEXT, row INTEGER,
+        state TEXT NOT NULL, cycle INTEGER NOT NULL, repeats INTEGER NOT NULL DEFAULT 0,
+        first_found TEXT NOT NULL, found_at TEXT NOT NULL, deadline TEXT NOT NULL,
+        last_seen TEXT NOT NULL, last_run TEXT NOT NULL, closed_at TEXT, updated_at TEXT NOT NULL,
+        responsible TEXT, unit TEXT, phone_masked TEXT, last_seq INTEGER NOT NULL,
+        UNIQUE (domain, rule_id, tbl, record_key, field))""",
+    "CREATE INDEX problems_state ON problems (state, qxdm)",
+    """CREATE TABLE events (
+        event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        problem_id INTEGER NOT NULL REFERENCES problems (problem_id),
+        seq INTEGER NOT NULL, cycle INTEGER NOT NULL,
+        at TEXT NOT NULL, recorded TEXT NOT NULL, actor TEXT NOT NULL,
+        from_state TEXT, to_state TEXT NOT NULL, note TEXT, value_masked TEXT,
+        run_id TEXT NOT NULL REFERENCES runs (run_id) DEFERRABLE INITIALLY DEFERRED,
+        UNIQUE (problem_id, seq))""",
+    """CREATE TABLE cycles (
+        problem_id INTEGER NOT NULL REFERENCES problems (problem_id), cycle INTEGER NOT NULL,
+        found_at TEXT NOT NULL, deadline TEXT NOT NULL, fixed_at TEXT, closed_at TEXT, closed_by TEXT,
+        PRIMARY KEY (problem_id, cycle))""",
+    """CREATE TRIGGER problems_no_delete BEFORE DELETE ON problems
+        BEGIN SELECT RAISE(ABORT, '问题不能删除 / ledger problems are never deleted'); END""",
+]
+
+
+def test_a_version_1_ledger_is_upgraded_in_place(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite"
+    con = sqlite3.connect(db)
+    for stmt in V1_SCHEMA:
+        con.execute(stmt)
+    at = "2024-03-04 10:00:00"
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute(
+        "INSERT INTO runs (run_id, kind, domain, mode, at, started, finished, actor, opened, events)"
+        " VALUES ('r1', 'check', 'bdc', 'incremental', ?, ?, ?, 'dq check', 1, 1)",
+        (at, at, at),
+    )
+    con.execute(
+        "INSERT INTO problems (domain, rule_id, tbl, record_key, field, key_fields, key_kind, anchor, qxdm,"
+        " ywh, severity, state, cycle, first_found, found_at, deadline, last_seen, last_run, updated_at,"
+        " responsible, unit, last_seq) VALUES ('bdc', ?, ?, 'Y1', 'JZMJ', 'YWH', 'key', 'Y1', '420102', 'Y1',"
+        " 'critical', ?, 1, ?, ?, '2024-03-07', ?, 'r1', ?, '何卫东', '江岸区不动产登记中心', 1)",
+        (R_JZMJ, FDCQ, L.FOUND, at, at, at, at),
+    )
+    con.execute(
+        "INSERT INTO events (problem_id, seq, cycle, at, recorded, actor, from_state, to_state, run_id)"
+        " VALUES (1, 1, 1, ?, ?, 'dq check', NULL, ?, 'r1')",
+        (at, at, L.FOUND),
+    )
+    con.execute("INSERT INTO cycles VALUES (1, 1, ?, '2024-03-07', NULL, NULL, NULL)", (at,))
+    con.execute(f"PRAGMA application_id = {L.APPLICATION_ID}")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+
+    frame = L.problems_frame(db, as_of="2024-03-05")  # reading upgrades it
+    rec = frame.iloc[0]
+    assert (rec["unit_code"], rec["YWH"], rec["responsible_unit"]) == ("420102", "Y1", "江岸区不动产登记中心")
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == L.SCHEMA_VERSION == 2
+        cols = {r[1] for r in con.execute("PRAGMA table_info(problems)")}
+        assert {"unit_code", "unit_name", "period", "seen_as_of", "fields"} <= cols
+        assert not cols & {"qxdm", "ywh", "unit"}
+    finally:
+        con.close()
+    assert L.verify_ledger(db) == []
+    # the old problem goes on: listed again, then fixed
+    assert L.apply_sync(db, sync_input([problem("Y1")]), as_of="2024-03-05 10:00").still_open == 1
+    rep = L.apply_sync(db, sync_input([], present=["Y1"]), as_of="2024-03-06 10:00")
+    assert rep.problem_ids["closed"] == [1]
+    assert L.verify_ledger(db) == []

@@ -1,8 +1,12 @@
-"""toolkit.lessons: the helpers behind the training notebooks and the analyst notebooks.
+"""toolkit.lessons (the notebooks' display helpers) and toolkit.corrections (the correction exercise).
 
 The correction exercise is tested end to end: a valid hand-built batch (conftest.py) gets format errors a
 clerk could fix at the desk; ``dq check`` finds them, the answer key fills the correction sheet, the
-sheet is written back, and the re-check finds none of them any more.
+sheet is written back (planned, backed up, logged with masked values), and the re-check finds none of them
+any more. Editing a batch file keeps its encoding, column order and the bytes of every record it does not
+correct; a plan that no longer fits the files is refused and nothing is written.
+
+The course-building tools (glossary, handout, generated blocks) are tested in ``tests/test_training.py``.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric, uscc
 
-from toolkit import lessons, load_domain, run_check, scoring, validators, write_outputs
-from toolkit.lessons import LessonError
+from toolkit import corrections, lessons, load_domain, run_check, scoring, validators, write_outputs
+from toolkit.errors import LessonError
+from toolkit.sheets import write_csv
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +70,14 @@ def test_worked_examples_of_episode_3():
     assert (credit.iloc[17], credit.iloc[-1]) == (156, "Y")
 
 
+def test_worksheet_uses_the_checks_weights():
+    sheet = lessons.check_digit_worksheet("11111111111111111")
+    assert tuple(sheet["权重"][:17]) == (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    assert tuple(sheet["权重"][:17]) == validators.CITIZEN_ID_WEIGHTS
+    credit = lessons.check_digit_worksheet("11111111111111111", kind="credit_code")
+    assert tuple(credit["权重"][:17]) == (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
 @pytest.mark.parametrize(
     ("body", "kind", "says"),
     [
@@ -75,8 +88,9 @@ def test_worked_examples_of_episode_3():
     ],
 )
 def test_worksheet_explains_a_malformed_body_in_chinese(body, kind, says):
-    with pytest.raises(ValueError, match=says):
+    with pytest.raises(LessonError, match=says) as info:
         lessons.check_digit_worksheet(body, kind=kind)
+    assert "17" in info.value.en and "前 17 位" in info.value.fix_zh
 
 
 def test_worksheet_rejects_an_unknown_kind():
@@ -159,12 +173,12 @@ def test_unit_number_parts(value, bad_part):
     ],
 )
 def test_suggest_fix(domain, rule_id, value, fixed):
-    assert lessons.suggest_fix(rule(domain, rule_id), value) == fixed
+    assert corrections.suggest_fix(rule(domain, rule_id), value) == fixed
 
 
 def test_suggest_fix_never_returns_the_value_unchanged(domain):
-    assert lessons.suggest_fix(rule(domain, "bdc.fdcq.slsj.datetime"), "2024-03-05 09:00:00") is None
-    assert lessons.suggest_fix(rule(domain, "bdc.qlr.zjh.citizen_id"), "110102199101010078") is None
+    assert corrections.suggest_fix(rule(domain, "bdc.fdcq.slsj.datetime"), "2024-03-05 09:00:00") is None
+    assert corrections.suggest_fix(rule(domain, "bdc.qlr.zjh.citizen_id"), "110102199101010078") is None
 
 
 # ------------------------------------------------------------------------------------------- correction sheet
@@ -197,44 +211,45 @@ def bad_batch(tmp_path, bdc_kit) -> tuple[Path, dict]:
     return batch, {"id": good_id, "holder_id": holder["ZJH"]}
 
 
-def test_fix_sheet_roundtrip(tmp_path, domain):
-    problems = pd.DataFrame(
-        [
-            dict(
-                rule_id="bdc.fdcq.jzmj.range",
-                table="QLT_FW_FDCQ_YZ",
-                QXDM="420102",
-                YWH="A1",
-                field="JZMJ",
-                value_masked="89.5㎡",
-                message_zh="m",
-                fix_zh="f",
-                file="QLT_FW_FDCQ_YZ.csv",
-                row="10",
-            ),
-            dict(
-                rule_id="bdc.qlr.zjh.citizen_id",
-                table="ZTT_GY_QLR",
-                QXDM=None,
-                YWH="A1",
-                field="ZJH",
-                value_masked="110102********0079",
-                message_zh="m2",
-                fix_zh="f2",
-                file="ZTT_GY_QLR.csv",
-                row="3",
-            ),
-        ]
+def _problems(*rows: dict) -> pd.DataFrame:
+    base = dict(table="QLT_FW_FDCQ_YZ", unit_code="420102", YWH="A1", message_zh="m", fix_zh="f")
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_sheet_roundtrip(tmp_path, domain):
+    problems = _problems(
+        dict(
+            rule_id="bdc.fdcq.jzmj.range",
+            field="JZMJ",
+            value_masked="89.5㎡",
+            file="QLT_FW_FDCQ_YZ.csv",
+            row="10",
+        ),
+        dict(
+            rule_id="bdc.qlr.zjh.citizen_id",
+            table="ZTT_GY_QLR",
+            unit_code=None,
+            field="ZJH",
+            value_masked="110102********0079",
+            message_zh="=m2",
+            file="ZTT_GY_QLR.csv",
+            row="3",
+        ),
     )
-    sheet = lessons.fix_sheet(problems, tmp_path / "s" / "改正表.csv", domain=domain)
-    assert list(sheet.columns) == list(lessons.FIX_SHEET_COLUMNS)
+    sheet = corrections.write_sheet(problems, tmp_path / "s" / "改正表.csv", domain=domain)
+    assert list(sheet.columns) == list(corrections.SHEET_COLUMNS)
     assert list(sheet["文件"]) == ["QLT_FW_FDCQ_YZ.csv", "ZTT_GY_QLR.csv"]
     assert list(sheet["字段名称"]) == ["建筑面积（平方米）", "证件号"]
+    assert list(sheet["区县代码"]) == ["420102", ""] and list(sheet["业务号"]) == ["A1", "A1"]
     raw = (tmp_path / "s" / "改正表.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel/WPS open it as UTF-8
-    back = lessons.read_fix_sheet(tmp_path / "s" / "改正表.csv")
+    assert b"'=m2" in raw  # written through toolkit.sheets: no formula
+    back = corrections.read_sheet(tmp_path / "s" / "改正表.csv")
     assert list(back["行号"]) == ["10", "3"] and list(back["改为"]) == ["", ""]
-    only = lessons.fix_sheet(problems, tmp_path / "one.csv", rules=["bdc.qlr.zjh.citizen_id"], domain=domain)
+    assert back["问题说明"].tolist() == ["m", "=m2"]  # read back through toolkit.sheets
+    only = corrections.write_sheet(
+        problems, tmp_path / "one.csv", rules=["bdc.qlr.zjh.citizen_id"], domain=domain
+    )
     assert list(only["规则编号"]) == ["bdc.qlr.zjh.citizen_id"]
 
 
@@ -242,37 +257,31 @@ def test_xlsx_sheet_keeps_typed_id_numbers_as_text(tmp_path, domain, bdc_kit):
     from openpyxl import load_workbook
 
     batch = bdc_kit.write_batch(tmp_path / "b", bdc_kit.valid_tables(bdc_kit.districts(1)))
-    problems = pd.DataFrame(
-        [
-            dict(
-                rule_id="bdc.qlr.zjh.citizen_id",
-                table="ZTT_GY_QLR",
-                QXDM="420102",
-                YWH="A1",
-                field="ZJH",
-                value_masked="110102********0079",
-                message_zh="m",
-                fix_zh="f",
-                file="ZTT_GY_QLR.csv",
-                row="2",
-            )
-        ]
+    problems = _problems(
+        dict(
+            rule_id="bdc.qlr.zjh.citizen_id",
+            table="ZTT_GY_QLR",
+            field="ZJH",
+            value_masked="110102********0079",
+            file="ZTT_GY_QLR.csv",
+            row="2",
+        )
     )
     path = tmp_path / "改正表.xlsx"
-    lessons.fix_sheet(problems, path, domain=domain)
+    corrections.write_sheet(problems, path, domain=domain)
     wb = load_workbook(path)
     ws = wb.active
     header = [c.value for c in ws[1]]
-    assert header == list(lessons.FIX_SHEET_COLUMNS)
+    assert header == list(corrections.SHEET_COLUMNS)
     fix_col = header.index("改为") + 1
     assert ws.cell(row=2, column=fix_col).number_format == "@"  # typed digits stay text
     assert ws.cell(row=2, column=header.index("行号") + 1).value == 2
     new_id = "110102199101010078"
     ws.cell(row=2, column=fix_col).value = new_id  # what Excel stores for text typed into a text cell
     wb.save(path)
-    back = lessons.read_fix_sheet(path)
+    back = corrections.read_sheet(path)
     assert back["改为"].tolist() == [new_id] and back["行号"].tolist() == ["2"]
-    log = lessons.apply_fix_sheet(path, batch, domain=domain)
+    log = corrections.apply_sheet(path, batch, domain=domain)
     assert len(log) == 1
     rows = _read(batch / "ZTT_GY_QLR.csv")
     assert rows[1][rows[0].index("ZJH")] == new_id
@@ -282,49 +291,49 @@ def test_fill_suggestions_keeps_the_sheet_format(tmp_path, domain, bdc_kit):
     t = bdc_kit.valid_tables(bdc_kit.districts(1))
     t[bdc_kit.FDCQ][0]["JZMJ"] = "89.50㎡"
     batch = bdc_kit.write_batch(tmp_path / "b", t)
-    problems = pd.DataFrame(
-        [
-            dict(
-                rule_id="bdc.fdcq.jzmj.range",
-                table="QLT_FW_FDCQ_YZ",
-                QXDM="420102",
-                YWH="A1",
-                field="JZMJ",
-                value_masked="89.50㎡",
-                message_zh="m",
-                fix_zh="f",
-                file="QLT_FW_FDCQ_YZ.csv",
-                row="2",
-            )
-        ]
+    problems = _problems(
+        dict(
+            rule_id="bdc.fdcq.jzmj.range",
+            field="JZMJ",
+            value_masked="89.50㎡",
+            file="QLT_FW_FDCQ_YZ.csv",
+            row="2",
+        )
     )
     for name in ("改正表.xlsx", "改正表.csv"):
-        lessons.fix_sheet(problems, tmp_path / name, domain=domain)
-        filled = lessons.fill_suggestions(tmp_path / name, batch, domain=domain)
+        corrections.write_sheet(problems, tmp_path / name, domain=domain)
+        filled = corrections.fill_suggestions(tmp_path / name, batch, domain=domain)
         assert filled["改为"].tolist() == ["89.50"]
-        assert lessons.read_fix_sheet(tmp_path / name)["改为"].tolist() == ["89.50"]
+        assert corrections.read_sheet(tmp_path / name)["改为"].tolist() == ["89.50"]
     assert (tmp_path / "改正表.xlsx").read_bytes()[:2] == b"PK"
 
 
-def test_read_fix_sheet_accepts_gbk_from_excel(tmp_path):
+def test_read_sheet_accepts_gbk_from_excel(tmp_path):
     path = tmp_path / "改正表.csv"
     path.write_bytes("文件,行号,字段,改为\nA.csv,2,FDZL,湖北省\n".encode("gb18030"))
-    assert lessons.read_fix_sheet(path)["改为"].tolist() == ["湖北省"]
+    assert corrections.read_sheet(path)["改为"].tolist() == ["湖北省"]
 
 
-def test_read_fix_sheet_needs_its_columns(tmp_path):
+def test_read_sheet_needs_its_columns_and_a_readable_file(tmp_path):
     path = tmp_path / "改正表.csv"
     path.write_text("文件,行号\n", encoding="utf-8")
     with pytest.raises(LessonError, match="改为"):
-        lessons.read_fix_sheet(path)
+        corrections.read_sheet(path)
+    with pytest.raises(LessonError, match="找不到改正表"):
+        corrections.read_sheet(tmp_path / "nope.xlsx")
+    (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
+    with pytest.raises(LessonError, match="Excel"):
+        corrections.read_sheet(tmp_path / "broken.xlsx")
 
 
 def _sheet(path: Path, rows: list[dict]) -> Path:
+    """A correction sheet as a learner saves it (written through toolkit.sheets like the toolkit's own)."""
     frame = pd.DataFrame(rows)
-    for col in lessons.FIX_SHEET_COLUMNS:
+    for col in corrections.SHEET_COLUMNS:
         if col not in frame:
             frame[col] = ""
-    frame[list(lessons.FIX_SHEET_COLUMNS)].to_csv(path, index=False, encoding="utf-8-sig")
+    frame["序号"] = [str(i) for i in range(1, len(frame) + 1)]
+    write_csv(frame[list(corrections.SHEET_COLUMNS)], path)
     return path
 
 
@@ -335,31 +344,130 @@ def test_apply_keeps_encoding_line_endings_backup_and_log(tmp_path, domain, bdc_
     original = qlr.read_bytes()
     assert b"\r\n" in original  # csv.writer's default line ending
     new_id = bdc_kit.citizen_id("420102", "19700101", 7)
+    phone_row = next(i for i, r in enumerate(t[bdc_kit.QLR], start=2) if i > 2 and r.get("DH"))
     sheet = _sheet(
         tmp_path / "改正表.csv",
         [
             {"规则编号": "r", "文件": "ZTT_GY_QLR.csv", "行号": "2", "字段": "ZJH", "改为": new_id},
-            {"规则编号": "r", "文件": "ZTT_GY_QLR.csv", "行号": "3", "字段": "dh", "改为": "（空）"},
+            {
+                "规则编号": "r",
+                "文件": "ZTT_GY_QLR.csv",
+                "行号": str(phone_row),
+                "字段": "dh",
+                "改为": "（空）",
+            },
             {"规则编号": "r", "文件": "ZTT_GY_QLR.csv", "行号": "4", "字段": "QLRMC", "改为": ""},
         ],
     )
-    log = lessons.apply_fix_sheet(sheet, batch, domain=domain)
-    assert len(log) == 2
+    log = corrections.apply_sheet(sheet, batch, domain=domain)
+    assert list(log.columns) == list(corrections.LOG_COLUMNS) and len(log) == 2
     assert log["新值（已脱敏）"].iloc[0] == new_id[:6] + "********" + new_id[-4:]
     assert new_id not in log.to_csv()
     rows = _read(qlr, "gb18030")
     header = rows[0]
     assert rows[1][header.index("ZJH")] == new_id
-    assert rows[2][header.index("DH")] == ""
+    assert rows[phone_row - 1][header.index("DH")] == ""
     assert rows[3][header.index("QLRMC")] == t[bdc_kit.QLR][2]["QLRMC"]  # empty 改为: untouched
-    assert b"\r\n" in qlr.read_bytes()
+    assert b"\r\n" in qlr.read_bytes() and b"\n" not in qlr.read_bytes().replace(b"\r\n", b"")
     assert (tmp_path / "b_备份" / "ZTT_GY_QLR.csv").read_bytes() == original
     logged = pd.read_csv(tmp_path / "改正记录.csv", dtype=str, encoding="utf-8-sig")
     assert list(logged["字段"]) == ["ZJH", "dh"] and new_id not in logged.to_csv()
-    # a second application keeps the first backup (the original) and appends to the log
-    lessons.apply_fix_sheet(sheet, batch, domain=domain)
+    assert not list(batch.glob(".*"))  # no temporary file left in the batch
+    # a second application changes nothing: the backup still holds the original, the log has no new row
+    assert corrections.apply_sheet(sheet, batch, domain=domain).empty
     assert (tmp_path / "b_备份" / "ZTT_GY_QLR.csv").read_bytes() == original
-    assert len(pd.read_csv(tmp_path / "改正记录.csv", dtype=str, encoding="utf-8-sig")) == 4
+    assert len(pd.read_csv(tmp_path / "改正记录.csv", dtype=str, encoding="utf-8-sig")) == 2
+    # undo: the originals come back
+    assert corrections.restore_backup(batch) == [qlr]
+    assert qlr.read_bytes() == original
+
+
+def test_apply_rewrites_only_the_records_it_corrects(tmp_path, domain):
+    batch = tmp_path / "b"
+    batch.mkdir()
+    lines = [
+        "\ufeffYWH,QXDM,FDZL,JZMJ\r\n",
+        '"A1","420102","湖北省武汉市, 人民路1号",89.5\r\n',  # quoted more than CSV needs
+        'A2,420102,"多行\r\n地址",90\r\n',  # a value with a line break
+        "A3,420102,湖北省武汉市人民路3号,91㎡\r\n",
+        "A4,420102,湖北省武汉市人民路4号,92",  # no line break at the end
+    ]
+    path = batch / "QLT_FW_FDCQ_YZ.csv"
+    path.write_bytes("".join(lines).encode("utf-8"))
+    sheet = _sheet(
+        tmp_path / "改正表.csv",
+        [
+            {"规则编号": "bdc.fdcq.jzmj.range", "文件": path.name, "行号": "4", "字段": "JZMJ", "改为": "91"},
+            {
+                "规则编号": "bdc.fdcq.jzmj.range",
+                "文件": path.name,
+                "行号": "5",
+                "字段": "JZMJ",
+                "改为": "92.0",
+            },
+        ],
+    )
+    plan = corrections.plan_corrections(sheet, batch, domain=domain)
+    assert [(c.row, c.old, c.new) for c in plan.changes] == [(4, "91㎡", "91"), (5, "92", "92.0")]
+    assert path.read_bytes() == "".join(lines).encode("utf-8")  # planning writes nothing
+    corrections.apply_corrections(plan)
+    expected = [*lines[:3], "A3,420102,湖北省武汉市人民路3号,91\r\n", "A4,420102,湖北省武汉市人民路4号,92.0"]
+    assert path.read_bytes() == "".join(expected).encode("utf-8")  # BOM, quoting, endings kept
+
+
+def test_plan_merges_entries_for_one_cell_and_shows_masked_values(tmp_path, domain, bdc_kit):
+    batch = bdc_kit.write_batch(tmp_path / "b", bdc_kit.valid_tables(bdc_kit.districts(1)))
+    rows = _read(batch / "ZTT_GY_QLR.csv")
+    old_id, name = rows[1][rows[0].index("ZJH")], rows[1][rows[0].index("QLRMC")]
+    new_id = bdc_kit.citizen_id("420102", "19700101", 8)
+    same = {"文件": "ZTT_GY_QLR.csv", "行号": "2", "字段": "ZJH", "改为": new_id}
+    sheet = _sheet(
+        tmp_path / "改正表.csv",
+        [
+            {**same, "规则编号": "bdc.qlr.zjh.citizen_id"},
+            {**same, "规则编号": "bdc.qlr.zjh.other"},
+            {"规则编号": "x", "文件": "ZTT_GY_QLR.csv", "行号": "3", "字段": "ZJH", "改为": rows[2][5]},
+            {"规则编号": "y", "文件": "QLT_FW_FDCQ_YZ.csv", "行号": "2", "字段": "FDZL", "改为": f"{name}家"},
+        ],
+    )
+    assert rows[0][5] == "ZJH"
+    plan = corrections.plan_corrections(sheet, batch, domain=domain)
+    assert len(plan) == 2 and plan.files == ["ZTT_GY_QLR.csv", "QLT_FW_FDCQ_YZ.csv"]
+    first = plan.changes[0]
+    assert first.rule_ids == ("bdc.qlr.zjh.citizen_id", "bdc.qlr.zjh.other") and first.entries == ("1", "2")
+    assert plan.unchanged == 1  # row 3 already holds that value
+    shown = plan.table().to_csv()
+    assert new_id not in shown and old_id not in shown and name not in shown
+    assert plan.table()["规则编号"].iloc[0] == "bdc.qlr.zjh.citizen_id、bdc.qlr.zjh.other"
+
+
+def test_plan_refuses_two_values_for_one_cell(tmp_path, domain, bdc_kit):
+    batch = bdc_kit.write_batch(tmp_path / "b", bdc_kit.valid_tables(bdc_kit.districts(1)))
+    cell = {"文件": "ZTT_GY_QLR.csv", "行号": "2", "字段": "DH"}
+    sheet = _sheet(tmp_path / "改正表.csv", [{**cell, "改为": "13800000000"}, {**cell, "改为": "（空）"}])
+    with pytest.raises(LessonError, match="第 1 条和第 2 条"):
+        corrections.plan_corrections(sheet, batch, domain=domain)
+
+
+def test_apply_refuses_a_plan_the_files_no_longer_fit(tmp_path, domain, bdc_kit):
+    batch = bdc_kit.write_batch(tmp_path / "b", bdc_kit.valid_tables(bdc_kit.districts(1)))
+    sheet = _sheet(
+        tmp_path / "改正表.csv", [{"文件": "QLT_FW_FDCQ_YZ.csv", "行号": "2", "字段": "FDZL", "改为": "改过"}]
+    )
+    plan = corrections.plan_corrections(sheet, batch, domain=domain)
+    path = batch / "QLT_FW_FDCQ_YZ.csv"
+    edited = path.read_bytes() + b"\r\n"  # somebody edited the file after planning
+    path.write_bytes(edited)
+    with pytest.raises(LessonError, match="改动"):
+        corrections.apply_corrections(plan)
+    assert path.read_bytes() == edited and not (tmp_path / "b_备份").exists()
+    assert not (tmp_path / "改正记录.csv").exists()
+
+
+def test_restore_backup_without_a_backup(tmp_path):
+    (tmp_path / "b").mkdir()
+    with pytest.raises(LessonError, match="备份"):
+        corrections.restore_backup(tmp_path / "b")
 
 
 @pytest.mark.parametrize(
@@ -371,16 +479,21 @@ def test_apply_keeps_encoding_line_endings_backup_and_log(tmp_path, domain, bdc_
         ({"文件": "ZTT_GY_QLR.csv", "行号": "2", "字段": "NOPE"}, "没有字段 NOPE"),
         ({"文件": "NOPE.csv", "行号": "2", "字段": "ZJH"}, "没有文件 NOPE.csv"),
         ({"文件": "ZTT_GY_QLR.xlsx", "行号": "2", "字段": "ZJH"}, "不是 CSV"),
+        ({"文件": "../b/ZTT_GY_QLR.csv", "行号": "2", "字段": "ZJH"}, "不是批次文件夹中的文件名"),
+        ({"文件": "ZTT_GY_QLR.csv", "行号": "2", "字段": "ZJH", "改为": "=1+1"}, "公式"),
+        ({"文件": "ZTT_GY_QLR.csv", "行号": "2", "字段": "ZJH", "改为": "a\tb"}, "控制字符"),
     ],
 )
 def test_apply_refuses_a_sheet_that_does_not_fit_and_changes_nothing(tmp_path, domain, bdc_kit, entry, says):
     batch = bdc_kit.write_batch(tmp_path / "b", bdc_kit.valid_tables(bdc_kit.districts(1)))
     before = {p.name: p.read_bytes() for p in batch.iterdir()}
     good = {"文件": "QLT_FW_FDCQ_YZ.csv", "行号": "2", "字段": "FDZL", "改为": "改过"}
-    sheet = _sheet(tmp_path / "改正表.csv", [good, {**entry, "改为": "1"}])
-    with pytest.raises(LessonError, match=says):
-        lessons.apply_fix_sheet(sheet, batch, domain=domain)
+    sheet = _sheet(tmp_path / "改正表.csv", [good, {"改为": "1", **entry}])
+    with pytest.raises(LessonError, match=says) as info:
+        corrections.apply_sheet(sheet, batch, domain=domain)
+    assert "第 2 条" in info.value.zh and info.value.fix_zh
     assert {p.name: p.read_bytes() for p in batch.iterdir()} == before
+    assert not (tmp_path / "b_备份").exists() and not (tmp_path / "改正记录.csv").exists()
 
 
 @pytest.mark.slow
@@ -399,19 +512,19 @@ def test_the_correction_exercise_closes_the_desk_fixable_problems(tmp_path, doma
     files = {"bdc.fdcq.qllx.code", "bdc.fdcq.fdzl.required"}
     assert desk | files <= found
     sheet_path = tmp_path / "改正表.csv"
-    sheet = lessons.fix_sheet(before.problems, sheet_path, domain=domain)
+    sheet = corrections.write_sheet(before.problems, sheet_path, domain=domain)
     assert ids["holder_id"] not in sheet_path.read_text(encoding="utf-8-sig")  # masked
-    filled = lessons.fill_suggestions(sheet_path, batch, domain=domain)
+    filled = corrections.fill_suggestions(sheet_path, batch, domain=domain)
     assert len(filled) == len(sheet)
     by_rule = dict(zip(filled["规则编号"], filled["改为"], strict=False))
     assert by_rule["bdc.qlr.zjh.citizen_id"] == ids["id"]  # the recomputed check digit
     assert all(by_rule[r] == "" for r in files)
     notes = dict(zip(filled["规则编号"], filled["备注"], strict=False))
     assert "原件" in notes["bdc.qlr.zjh.citizen_id"] and "档案" in notes["bdc.fdcq.qllx.code"]
-    changes = lessons.apply_fix_sheet(sheet_path, batch, domain=domain)
-    assert set(changes["规则编号"]) >= desk
+    changes = corrections.apply_sheet(sheet_path, batch, domain=domain)
+    assert {r for ids in changes["规则编号"] for r in ids.split("、")} >= desk
     after = run_check(batch, domain=domain)
-    summary = lessons.closure_summary(before.problems, after.problems).set_index("规则编号")
+    summary = corrections.closure_summary(before.problems, after.problems).set_index("规则编号")
     for r in desk:
         assert summary.loc[r, "已消除"] >= 1 and summary.loc[r, "仍存在"] == 0, r
     for r in files:
@@ -431,8 +544,8 @@ def _problem(rule_id, row, **kw):
         "file": "T.csv",
         "row": row,
         "field": "F",
-        "QXDM": "420102",
-        "YWH": "Y",
+        "unit_code": "420102",
+        "record_key": "Y",
         "value_masked": "v",
         "message_zh": "m",
         **kw,
@@ -442,14 +555,14 @@ def _problem(rule_id, row, **kw):
 def test_compare_problems_and_closure_summary():
     before = pd.DataFrame([_problem("a", "2"), _problem("a", "3"), _problem("b", "5")])
     after = pd.DataFrame([_problem("a", 3), _problem("c", "9")])  # row as int or text: the same row
-    cmp = lessons.compare_problems(before, after)
+    cmp = corrections.compare_problems(before, after)
     assert list(zip(cmp["状态"], cmp["rule_id"], cmp["row"], strict=True)) == [
         ("已消除", "a", 2),
         ("已消除", "b", 5),
         ("仍存在", "a", 3),
         ("新出现", "c", 9),
     ]
-    summary = lessons.closure_summary(before, after).set_index("规则编号")
+    summary = corrections.closure_summary(before, after).set_index("规则编号")
     assert summary.loc["a"].tolist() == [2, 1, 1, 0]
     assert summary.loc["c"].tolist() == [0, 0, 0, 1]
     assert summary.loc["合计"].tolist() == [3, 2, 1, 1]
@@ -457,32 +570,47 @@ def test_compare_problems_and_closure_summary():
 
 def test_compare_problems_of_two_clean_runs_is_empty():
     empty = pd.DataFrame(columns=list(_problem("a", "1")))
-    assert lessons.compare_problems(empty, empty).empty
-    assert lessons.closure_summary(empty, empty).empty
+    assert corrections.compare_problems(empty, empty).empty
+    assert corrections.closure_summary(empty, empty).empty
 
 
-def test_top_errors_orders_by_count_then_rule_id():
+def test_top_errors_orders_by_count_then_rule_id_and_ranks_ties_alike():
     rows = (
         [
             _problem("bdc.qlr.zjh.citizen_id", str(i), dimension="validity", severity="critical")
             for i in range(3)
         ]
-        + [_problem("bdc.fdcq.fdzl.required", "1", dimension="completeness", severity="critical", QXDM="")]
-        + [_problem("bdc.fdcq.dbr.clean_text", "1", dimension="validity", severity="warning", QXDM="420103")]
+        + [
+            _problem(
+                "bdc.fdcq.fdzl.required", "1", dimension="completeness", severity="critical", unit_code=""
+            )
+        ]
+        + [
+            _problem(
+                "bdc.fdcq.dbr.clean_text", "1", dimension="validity", severity="warning", unit_code="420103"
+            )
+        ]
     )
     rows = [{**r, "fix_zh": "f"} for r in rows]
-    top = lessons.top_errors(pd.DataFrame(rows), 2)
+    top = lessons.top_errors(pd.DataFrame(rows), 2, domain="bdc")
+    assert list(top.columns) == list(lessons.TOP_ERROR_COLUMNS)
     assert list(top["规则编号"]) == ["bdc.qlr.zjh.citizen_id", "bdc.fdcq.dbr.clean_text"]
     assert list(top["排名"]) == [1, 2]
     assert list(top["问题数"]) == [3, 1] and list(top["占比（%）"]) == [60.0, 20.0]
     assert list(top["维度"]) == ["有效性", "有效性"] and list(top["严重程度"]) == ["严重", "警告"]
-    assert lessons.top_errors(pd.DataFrame(rows).iloc[0:0]).empty
+    assert list(top["涉及区县数"]) == [1, 1]
+    every = lessons.top_errors(pd.DataFrame(rows), domain="bdc")
+    assert list(every["排名"]) == [1, 2, 2]  # ties share the best rank, as districts do
+    ranks = scoring.rank_scores(pd.Series([3, 1, 1]))
+    assert list(every["排名"]) == list(ranks)
+    assert lessons.top_errors(pd.DataFrame(rows).iloc[0:0], domain="bdc").empty
 
 
 def test_examples_show_masked_values_only():
     p = pd.DataFrame([_problem("a", "2", value_masked="420102********123X", detail_zh="d")])
     ex = lessons.examples(p, "a")
     assert ex.loc[0, "问题值（已脱敏）"] == "420102********123X" and ex.loc[0, "具体原因"] == "d"
+    assert ex.loc[0, "区县代码"] == "420102" and ex.loc[0, "业务号"] == "Y"
     assert lessons.examples(p, "zzz").empty
 
 
@@ -519,7 +647,8 @@ def test_load_check_output_reads_what_dq_check_wrote(tmp_path, bad_batch, domain
     result = run_check(batch, domain=domain)
     write_outputs(result, tmp_path / "out")
     counts, problems, summary = lessons.load_check_output(tmp_path / "out")
-    assert counts["QXDM"].iloc[0] == result.counts["QXDM"].iloc[0]  # text, leading digits kept
+    unit = "unit_code" if "unit_code" in result.counts.columns else "QXDM"
+    assert counts[unit].iloc[0] == result.counts[unit].iloc[0]  # text, leading digits kept
     assert counts["element_count"].sum() == result.counts["element_count"].sum()
     assert (
         counts["evaluated"].dtype == bool
@@ -542,29 +671,30 @@ def test_masked_rows(domain):
     assert frame.loc[0, "QLRMC"] == "王小明"  # a copy
 
 
-def test_indicator_settings():
-    s = lessons.indicator_settings("empty_rate")
-    assert s["label_zh"] == "空项率" and s["direction"] == "down" and s["target"] < s["floor"]
-    with pytest.raises(LessonError, match="nope"):
-        lessons.indicator_settings("nope")
+def test_indicator_settings_come_from_the_scoring_reader():
+    s = lessons.indicator_settings("empty_rate", "bdc")
+    assert s == scoring.load_scoring("bdc").indicator("empty_rate")
+    assert s.label_zh == "空项率" and s.direction == "down" and s.target < s.floor
+    with pytest.raises(LessonError, match="nope") as info:
+        lessons.indicator_settings("nope", "bdc")
+    assert "empty_rate" in info.value.fix_zh
 
 
-# ------------------------------------------------------------------------------------------- course material
+def test_no_bdc_default_below_the_command_line():
+    import inspect
 
-
-def test_indicator_table_and_generated_blocks():
-    table = lessons.indicator_table()
-    assert table.count("\n| ") == 17  # one row per indicator
-    assert "| 空项率 | `empty_rate` | ↓ |" in table and table.endswith("权重合计 100。")
-    text = "前\n<!-- indicators:begin -->\n旧表\n<!-- indicators:end -->\n后"
-    filled = lessons.fill_generated_blocks(text)
-    assert "旧表" not in filled and table in filled and filled.startswith("前\n") and filled.endswith("\n后")
-    assert lessons.fill_generated_blocks(filled) == filled
-    assert lessons.fill_generated_blocks("no markers") == "no markers"
+    for module in (lessons, corrections):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if not callable(obj) or isinstance(obj, type):
+                continue
+            params = inspect.signature(obj).parameters
+            if "domain" in params:
+                assert params["domain"].default is inspect.Parameter.empty, f"{module.__name__}.{name}"
 
 
 def test_toolkit_labels(domain):
-    labels = lessons.toolkit_labels()
+    labels = lessons.toolkit_labels("bdc")
     assert labels["field"]["BDCDYH"] == "不动产单元号"
     assert labels["table"]["ZTT_GY_QLR"] == "权利人"
     assert labels["code"]["GYFS:2"] == "按份共有"
@@ -573,58 +703,30 @@ def test_toolkit_labels(domain):
         domain.config.get("labels", {}).get("dimensions") or lessons.DEFAULT_DIMENSION_LABELS
     )
     assert labels["severity"]["critical"] == "严重"
+    config = scoring.load_scoring(domain)
+    assert labels["indicator"] == {i.id: i.label_zh for i in config.indicators}
     assert len(labels["indicator"]) == 17 and labels["indicator"]["within_48h"] == "48小时接入率"
     assert "A4" in labels["grade"] and set(labels["level"]) == {"优", "良", "差"}
+    assert lessons.toolkit_labels(domain) == labels  # a loaded pack works as well
 
 
-def test_glossary_problems_finds_wrong_labels():
-    labels = {"dimension": {"completeness": "完整性"}, "field": {"QXDM": "区县代码"}, "state": {}}
-    terms = [
-        {"term": "完整率", "en": "x", "kind": "dimension", "code": "completeness", "definition": "d"},
-        {"term": "区县代码", "en": "x", "kind": "field", "code": "QXDM", "definition": "d"},
-        {"term": "区县代码", "en": "x", "kind": "field", "code": "QXDM", "definition": "d"},
-        {"term": "乡镇代码", "en": "x", "kind": "field", "code": "XZDM", "definition": "d"},
-        {
-            "term": "发现",
-            "en": "x",
-            "kind": "state",
-            "code": "found",
-            "definition": "d",
-        },  # no ledger: skipped
-        {"term": "批次", "en": "", "kind": "concept", "definition": "d"},
-    ]
-    found = lessons.glossary_problems(terms, labels)
-    assert found == [
-        "完整率: 工具包中 dimension completeness 的名称是“完整性”",
-        "区县代码: 重复",
-        "乡镇代码: field 中没有代码 'XZDM'",
-        "批次: 缺少 en",
-    ]
+def test_dimension_labels_cover_the_scoring_model(domain):
+    labels = lessons.toolkit_labels(domain)["dimension"]
+    assert {i.dimension for i in scoring.load_scoring(domain).indicators} <= set(labels)
 
 
-def test_read_episode(tmp_path):
-    path = tmp_path / "index.md"
-    path.write_text(
-        "---\ntitle: T\nteaching: 5\nglossary: [批次]\n---\n\n## 目标 Objectives\n\n- a\n\n## 练习 Exercises\n\n"
-        "### 1\n\n<details>\n<summary>答案</summary>\n\nx\n\n</details>\n",
-        encoding="utf-8",
-    )
-    ep = lessons.read_episode(path)
-    assert ep.title == "T" and ep.meta["teaching"] == 5 and ep.meta["glossary"] == ["批次"]
-    assert ep.headings == ["目标 Objectives", "练习 Exercises"]
-    assert ep.section("目标") == "- a" and "<details>" in ep.section("练习") and ep.section("要点") == ""
-
-
-def test_handout_build_and_check(tmp_path):
-    tdir = tmp_path / "training"
-    shutil.copytree(lessons.TRAINING_DIR, tdir, ignore=shutil.ignore_patterns("*.ipynb", "*.py"))
-    (tdir / "handout.html").unlink(missing_ok=True)
-    assert lessons.main(["check", str(tdir)]) == 1
-    assert lessons.main(["build", str(tdir)]) == 0
-    assert lessons.main(["check", str(tdir)]) == 0
-    html = (tdir / "handout.html").read_text(encoding="utf-8")
-    assert html == lessons.build_handout(tdir)  # deterministic
-    assert lessons.main([]) == 2
+def test_no_course_building_code_in_the_package():
+    for name in (
+        "build_handout",
+        "render_glossary",
+        "read_episode",
+        "main",
+        "TRAINING_DIR",
+        "EXAMPLE_NUMBERS",
+    ):
+        assert not hasattr(lessons, name), name
+    source = Path(lessons.__file__).read_text(encoding="utf-8")
+    assert "yamlfile" not in source and "load_yaml" not in source  # scoring.yaml is read by toolkit.scoring
 
 
 # ------------------------------------------------------------------------------------------- scores
@@ -637,19 +739,20 @@ def scored(domain):
     """Two districts, one day: 420102 has 5 bad citizen IDs of 100 and 1 empty 受理时间; 420103 is clean."""
     rules = [r.rule_id for r in domain.rules]
     bad = pd.DataFrame(
-        {"period": DAY, "QXDM": "420102", "rule_id": rules, "element_count": 100, "unexpected_count": 0}
+        {"period": DAY, "unit_code": "420102", "rule_id": rules, "element_count": 100, "unexpected_count": 0}
     )
     bad.loc[bad["rule_id"] == "bdc.qlr.zjh.citizen_id", "unexpected_count"] = 5
     bad.loc[bad["rule_id"] == "bdc.fdcq.slsj.required", "unexpected_count"] = 1
-    clean = bad.assign(QXDM="420103", unexpected_count=0)
-    return scoring.score(pd.concat([bad, clean], ignore_index=True).assign(evaluated=True), None)
+    clean = bad.assign(unit_code="420103", unexpected_count=0)
+    counts = pd.concat([bad, clean], ignore_index=True).assign(evaluated=True)
+    return scoring.score(counts, None, config=scoring.load_scoring(domain))
 
 
-def test_explain_table_shows_every_indicator_as_the_model_computed_it(scored):
+def test_explain_table_shows_every_indicator_as_the_model_computed_it(scored, domain):
     exp = scoring.explain(scored, "420102", DAY)
     table = lessons.explain_table(exp)
     assert list(table.columns) == list(lessons.EXPLAIN_COLUMNS)
-    assert list(table["代码"]) == scoring.load_scoring("bdc").ids
+    assert list(table["代码"]) == scoring.load_scoring(domain).ids
     ids = table.set_index("代码")
     assert (ids.loc["id_no_ok", "分子"], ids.loc["id_no_ok", "分母"]) == (195, 200)
     assert ids.loc["id_no_ok", "比率（%）"] == 97.5 and ids.loc["id_no_ok", "单项等级"] == "差"
@@ -667,7 +770,7 @@ def test_explain_table_shows_every_indicator_as_the_model_computed_it(scored):
 
 def test_weak_rules_name_the_rules_behind_the_points_lost(scored, domain):
     exp = scoring.explain(scored, "420102", DAY)
-    weak = lessons.weak_rules(exp, 5)
+    weak = lessons.weak_rules(exp, 5, domain=domain)
     assert list(weak.columns) == list(lessons.WEAK_RULE_COLUMNS)
     assert weak["规则编号"].tolist() == ["bdc.qlr.zjh.citizen_id", "bdc.fdcq.slsj.required"]
     first = weak.iloc[0]
@@ -675,25 +778,30 @@ def test_weak_rules_name_the_rules_behind_the_points_lost(scored, domain):
     assert (first["适用行数"], first["问题行数"]) == (100, 5)
     rule = domain.rule("bdc.qlr.zjh.citizen_id")
     assert first["问题说明"] == rule.meta["message_zh"] and first["整改办法"] == rule.meta["fix_zh"]
-    assert lessons.weak_rules(exp, 1)["规则编号"].tolist() == ["bdc.qlr.zjh.citizen_id"]
+    assert lessons.weak_rules(exp, 1, domain=domain)["规则编号"].tolist() == ["bdc.qlr.zjh.citizen_id"]
     clean = scoring.explain(scored, "420103", DAY)
-    assert lessons.weak_rules(clean, 3).empty  # 100 points everywhere: nothing to list
+    assert lessons.weak_rules(clean, 3, domain=domain).empty  # 100 points everywhere: nothing to list
 
 
-def test_ranking_table_compares_with_the_previous_period():
-    scores = pd.DataFrame(
+def _scores(unit="QXDM", name="QXMC") -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "QXDM": ["420102", "420103", "420104", "420102", "420103", "420104", "420105"],
-            "QXMC": ["江岸区", "江汉区", "硚口区"] * 2 + ["汉阳区"],
+            unit: ["420102", "420103", "420104", "420102", "420103", "420104", "420105"],
+            name: ["江岸区", "江汉区", "硚口区"] * 2 + ["汉阳区"],
             "period": ["2024-11"] * 3 + ["2024-12"] * 4,
             "score": [90.0, 95.0, 80.0, 96.0, 95.0, None, 96.0],
             "grade": ["A4", "A2", "B4", "A2", "A2", None, "A2"],
             "rank": [2, 1, 3, 1, 3, None, 1],
         }
     )
+
+
+def test_ranking_table_compares_with_the_previous_period():
+    scores = _scores("unit_code", "unit_name")
     table = lessons.ranking_table(scores)
     assert list(table.columns) == list(lessons.RANKING_COLUMNS)
     assert table["区县代码"].tolist() == ["420102", "420105", "420103", "420104"]
+    assert table["区县"].tolist() == ["江岸区", "汉阳区", "江汉区", "硚口区"]
     row = table.set_index("区县代码")
     assert row.loc["420102", "名次变化"] == "↑1" and row.loc["420102", "得分变化"] == 6.0
     assert row.loc["420103", "名次变化"] == "↓2" and row.loc["420103", "得分变化"] == 0.0
@@ -708,7 +816,33 @@ def test_ranking_table_compares_with_the_previous_period():
     assert lessons.ranking_table(scores.iloc[0:0]).empty
 
 
-def test_level_css_colours_only_the_three_levels():
-    assert lessons.level_css("优") == "background-color: #c7e9c0"
-    assert lessons.level_css("差").endswith(lessons.LEVEL_FILLS["差"])
-    assert lessons.level_css("不参评") == lessons.level_css(None) == lessons.level_css(float("nan")) == ""
+def test_ranking_table_shows_the_scoring_modules_ranks(scored):
+    table = lessons.ranking_table(scoring.scores_table(scored))
+    assert table["名次"].tolist() == [1, 2] and table["区县代码"].tolist() == ["420103", "420102"]
+
+
+def test_level_css_uses_the_scoring_models_colours(domain):
+    config = scoring.load_scoring(domain)
+    assert lessons.level_css("优", config) == f"background-color: {config.level_colour('优')}"
+    assert lessons.level_css("差", config).endswith(config.level_colour("差"))
+    assert lessons.level_css("不参评", config) == lessons.level_css(None, config) == ""
+    assert lessons.level_css(float("nan"), config) == ""
+
+
+def test_a_formula_in_the_batch_reaches_the_log_as_text_and_none_is_written_into_it(
+    tmp_path, domain, bdc_kit
+):
+    cmd = "=cmd|' /C calc'!A0"
+    t = bdc_kit.valid_tables(bdc_kit.districts(1))
+    t[bdc_kit.FDCQ][0]["FDZL"] = cmd  # hostile data in the batch
+    batch = bdc_kit.write_batch(tmp_path / "b", t)
+    cell = {"规则编号": "r", "文件": "QLT_FW_FDCQ_YZ.csv", "行号": "2", "字段": "FDZL"}
+    refused = _sheet(tmp_path / "refused.csv", [{**cell, "改为": cmd}])
+    with pytest.raises(LessonError, match="公式"):
+        corrections.apply_sheet(refused, batch, domain=domain)
+    sheet = _sheet(tmp_path / "改正表.csv", [{**cell, "改为": "湖北省武汉市人民路1号"}])
+    corrections.apply_sheet(sheet, batch, domain=domain)
+    with (tmp_path / "改正记录.csv").open(encoding="utf-8-sig", newline="") as fh:
+        header, row = list(csv.reader(fh))
+    assert row[header.index("原值（已脱敏）")] == "'" + cmd  # written through toolkit.sheets
+    assert _read(batch / "QLT_FW_FDCQ_YZ.csv")[1][5] == "湖北省武汉市人民路1号"

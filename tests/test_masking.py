@@ -27,8 +27,17 @@ def pii() -> dict[str, str]:
 
 
 def test_bdc_declares_exactly_the_personal_fields(pii):
-    # holder name, registrar (DBR) and mortgagee (DYQR) are names; ZJH an ID; DH a phone
-    assert pii == {"DBR": "name", "QLRMC": "name", "ZJH": "id_no", "DH": "phone", "DYQR": "name"}
+    # holder name, registrar (DBR), accepting and reviewing clerks (SLRY, SHRY) and mortgagee (DYQR) are
+    # names; ZJH an ID; DH a phone
+    assert pii == {
+        "DBR": "name",
+        "SLRY": "name",
+        "SHRY": "name",
+        "QLRMC": "name",
+        "ZJH": "id_no",
+        "DH": "phone",
+        "DYQR": "name",
+    }
 
 
 @pytest.mark.parametrize(

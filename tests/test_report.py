@@ -1,7 +1,9 @@
 """The bulletin (dq report): its numbers are the scores given, it is self-contained, and it renders.
 
 Inputs are hand-made frames that follow the scores.csv / trace / problems.csv contracts
-(tests/report_fixtures.py), so these tests do not depend on the scoring module.
+(tests/report_fixtures.py), so these tests do not depend on scoring a history; the model (indicators,
+grades, levels, pass_grade) is a ScoringConfig. A pack's own model and labels are tested end to end in
+tests/test_pack_scoring.py.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import ClassVar
 import pandas as pd
 import pytest
 from report_fixtures import (
+    CONFIG,
     INDICATORS,
     RAW_ID,
     RAW_ID2,
@@ -130,7 +133,7 @@ def written(inputs, tmp_path_factory):
         trace=trace,
         problems=problems,
         domain="bdc",
-        indicators=INDICATORS,
+        config=CONFIG,
     )
     return paths
 
@@ -153,7 +156,7 @@ def province_average(scores) -> str:
 
 
 def _current(scores: pd.DataFrame) -> pd.DataFrame:
-    return scores[scores["period"] == CURRENT].set_index("QXDM")
+    return scores[scores["period"] == CURRENT].set_index("unit_code")
 
 
 def test_files_are_written(written):
@@ -165,21 +168,21 @@ def test_files_are_written(written):
 def test_html_ranking_equals_the_scores(inputs, written):
     scores = inputs[0]
     cur = _current(scores)
-    prev = scores[scores["period"] == PREVIOUS].set_index("QXDM")
+    prev = scores[scores["period"] == PREVIOUS].set_index("unit_code")
     page = parse(written["html"])
     rows = page.rows_in("ranking")
-    assert [r["attrs"]["data-qxdm"] for r in rows] == list(cur.sort_values(["rank", "QXDM"]).index), (
+    assert [r["attrs"]["data-unit"] for r in rows] == list(cur.sort_values(["rank", "unit_code"]).index), (
         "ranked best first, as given"
     )
     for r in rows:
-        q = r["attrs"]["data-qxdm"]
+        q = r["attrs"]["data-unit"]
         assert r["attrs"]["data-score"] == f"{cur.loc[q, 'score']:.1f}"
         assert r["attrs"]["data-grade"] == cur.loc[q, "grade"]
         assert int(r["attrs"]["data-rank"]) == cur.loc[q, "rank"]
         cells = cells_of(page, r)
         # the visible text says the same: rank, name, code, score, grade, previous score, change
         assert cells[0] == str(cur.loc[q, "rank"])
-        assert cells[1] == cur.loc[q, "QXMC"] and cells[2] == q
+        assert cells[1] == cur.loc[q, "unit_name"] and cells[2] == q
         assert cells[3] == f"{cur.loc[q, 'score']:.1f}" and cells[4] == cur.loc[q, "grade"]
         assert cells[5] == f"{prev.loc[q, 'score']:.1f}"
         change = round(cur.loc[q, "score"] - prev.loc[q, "score"], 1)
@@ -193,8 +196,8 @@ def test_html_headline_equals_the_scores(inputs, written):
     avg = page.by_id("avg-score")
     assert avg["attrs"]["data-value"] == province_average(cur["score"]) == text_of(avg)
     meets = int(cur["grade"].str.startswith("A").sum())
-    assert page.by_id("n-a4")["attrs"]["data-value"] == str(meets)
-    assert text_of(page.by_id("n-a4")) == f"{meets}/{len(cur)}"
+    assert page.by_id("n-pass")["attrs"]["data-value"] == str(meets)
+    assert text_of(page.by_id("n-pass")) == f"{meets}/{len(cur)}"
     assert page.by_id("n-below")["attrs"]["data-value"] == str(len(cur) - meets)
     counts = cur["grade"].value_counts()
     cells = [e for e in page.elements if "data-grade" in e["attrs"] and e["tag"] == "td"]
@@ -206,12 +209,12 @@ def test_html_headline_equals_the_scores(inputs, written):
 
 def test_html_indicator_levels_are_the_trace_levels(inputs, written):
     scores, trace, _ = inputs
-    tr = trace[trace["period"] == CURRENT].set_index(["QXDM", "indicator"])
+    tr = trace[trace["period"] == CURRENT].set_index(["unit_code", "indicator"])
     page = parse(written["html"])
-    rows = page.rows_in("indicators")
+    rows = [r for r in page.rows_in("indicators") if "data-unit" in r["attrs"]]
     assert len(rows) == len(_current(scores))
     for r in rows:
-        q = r["attrs"]["data-qxdm"]
+        q = r["attrs"]["data-unit"]
         cells = [e for e in page.elements if e["parent"] is r and "data-level" in e["attrs"]]
         assert len(cells) == len(INDICATORS) == 17
         for ind, cell in zip(INDICATORS, cells, strict=True):
@@ -237,14 +240,14 @@ def test_bottom_districts_get_advice_from_the_rules(inputs, written):
     scores, _, problems = inputs
     cur = _current(scores)
     dom = load_domain("bdc")
-    bottom = list(cur.sort_values(["rank", "QXDM"], ascending=[False, False]).index[:3])
+    bottom = list(cur.sort_values(["rank", "unit_code"], ascending=[False, False]).index[:3])
     page = parse(written["html"])
-    boxes = [e for e in page.elements if e["tag"] == "div" and "data-qxdm" in e["attrs"]]
-    assert [b["attrs"]["data-qxdm"] for b in boxes] == bottom
+    boxes = [e for e in page.elements if e["tag"] == "div" and "data-unit" in e["attrs"]]
+    assert [b["attrs"]["data-unit"] for b in boxes] == bottom
     for box in boxes:
-        q = box["attrs"]["data-qxdm"]
+        q = box["attrs"]["data-unit"]
         text = text_of(box)
-        own = problems[problems["QXDM"] == q]["rule_id"].value_counts()
+        own = problems[problems["unit_code"] == q]["rule_id"].value_counts()
         top_rule = own.index[0]
         # plain message and fix of the suites' meta, with the district's failure count
         assert dom.rule(top_rule).meta["message_zh"] in text
@@ -256,11 +259,11 @@ def test_bottom_districts_get_advice_from_the_rules(inputs, written):
 def test_xlsx_sheets_equal_the_scores(inputs, written):
     scores = inputs[0]
     cur = _current(scores)
-    prev = scores[scores["period"] == PREVIOUS].set_index("QXDM")
+    prev = scores[scores["period"] == PREVIOUS].set_index("unit_code")
     with pd.ExcelFile(written["xlsx"]) as book:
         assert {"排名", "指标", "常见问题", "建议"} <= set(book.sheet_names)
         rk = pd.read_excel(book, "排名", header=1, dtype={"区县代码": str}).set_index("区县代码")
-        assert list(rk.index) == list(cur.sort_values(["rank", "QXDM"]).index)
+        assert list(rk.index) == list(cur.sort_values(["rank", "unit_code"]).index)
         for q, r in rk.iterrows():
             assert r["综合得分"] == cur.loc[q, "score"]
             assert r["等级"] == cur.loc[q, "grade"] and r["排名"] == cur.loc[q, "rank"]
@@ -271,7 +274,7 @@ def test_xlsx_sheets_equal_the_scores(inputs, written):
             "区县代码"
         )
         for i in INDICATORS:
-            got = ind[i.label]
+            got = ind[i.label_zh]
             want = cur[i.id].reindex(got.index)
             assert ((got - want).abs() < 1e-12).sum() + (got.isna() & want.isna()).sum() == len(cur), i.id
         facts = pd.read_excel(book, "概况", header=3, nrows=10).set_index("项目")["数值"]
@@ -293,13 +296,13 @@ def test_levels_from_points_when_there_is_no_trace(inputs, tmp_path):
     """Without a trace, levels come from target/floor (scoring.md); a single period has no change."""
     scores = inputs[0]
     one = scores[scores["period"] == CURRENT]
-    b = build_bulletin(one, period="week", indicators=INDICATORS)
+    b = build_bulletin(one, period="week", domain="bdc", config=CONFIG)
     assert b.previous is None and b.ranking["change"].isna().all()
-    trace = inputs[1].set_index(["QXDM", "period", "indicator"])
-    for q in one["QXDM"]:
+    trace = inputs[1].set_index(["unit_code", "period", "indicator"])
+    for q in one["unit_code"]:
         for i in INDICATORS:
             assert b.levels.loc[q, i.id] == (trace.loc[(q, CURRENT, i.id), "level"] or None)
-    paths = write_bulletin(one, period="week", out_dir=tmp_path, indicators=INDICATORS)
+    paths = write_bulletin(one, period="week", out_dir=tmp_path, domain="bdc", config=CONFIG)
     page = parse(paths["html"])
     assert {cells_of(page, r)[-1] for r in page.rows_in("ranking")} == {"新"}
 
@@ -313,20 +316,24 @@ def test_scores_of_the_scoring_module_shape(inputs, tmp_path):
     for i in INDICATORS:
         scores[f"{i.id}_level"] = None
     cur = scores["period"] == CURRENT
-    scores.loc[cur & (scores["QXDM"] == "420102"), ["score", "grade", "rank"]] = [float("nan"), None, None]
+    scores.loc[cur & (scores["unit_code"] == "420102"), ["score", "grade", "rank"]] = [
+        float("nan"),
+        None,
+        None,
+    ]
     scores.loc[cur, "empty_rate_level"] = "差"
     path = tmp_path / "scores.csv"
     scores.to_csv(path, index=False, encoding="utf-8-sig")
-    back = pd.read_csv(path, dtype={"QXDM": str}, encoding="utf-8-sig")
+    back = pd.read_csv(path, dtype={"unit_code": str}, encoding="utf-8-sig")
     paths = write_bulletin(back, period="week", out_dir=tmp_path, domain="bdc")
     b = build_bulletin(back, period="week", domain="bdc")
     assert [i.id for i in b.indicators] == [i.id for i in INDICATORS]
-    assert b.indicators[0].label == "空项率" and b.indicators[0].lower_is_better
-    assert b.headline["districts"] == 11 and b.headline["unscored"] == 1
+    assert b.indicators[0].label_zh == "空项率" and b.indicators[0].direction == "down"
+    assert b.headline["units"] == 11 and b.headline["unscored"] == 1
     assert (b.levels["empty_rate"] == "差").all()
     page = parse(paths["html"])
     rows = page.rows_in("ranking")
-    assert rows[-1]["attrs"]["data-qxdm"] == "420102" and rows[-1]["attrs"]["data-rank"] == ""
+    assert rows[-1]["attrs"]["data-unit"] == "420102" and rows[-1]["attrs"]["data-rank"] == ""
     assert "不参评" in text_of(rows[-1])
 
 
@@ -427,9 +434,12 @@ def test_cli_report_from_files(inputs, tmp_path):
     from toolkit.cli import app
 
     scores, trace, problems = inputs
-    scores.to_csv(tmp_path / "scores.csv", index=False, encoding="utf-8-sig")
-    trace.to_csv(tmp_path / "trace.csv", index=False, encoding="utf-8-sig")
-    problems.to_csv(tmp_path / "problems.csv", index=False, encoding="utf-8-sig")
+    # files as an earlier version wrote them: the bdc columns QXDM / QXMC only (read through the pack's
+    # legacy_columns)
+    legacy = {"unit_code": "QXDM", "unit_name": "QXMC"}
+    scores.rename(columns=legacy).to_csv(tmp_path / "scores.csv", index=False, encoding="utf-8-sig")
+    trace.rename(columns=legacy).to_csv(tmp_path / "trace.csv", index=False, encoding="utf-8-sig")
+    problems.rename(columns=legacy).to_csv(tmp_path / "problems.csv", index=False, encoding="utf-8-sig")
     out = tmp_path / "out"
     args = ["report", "--period", "week", "--out", str(out), "--scores", str(tmp_path / "scores.csv")]
     args += ["--trace", str(tmp_path / "trace.csv"), "--problems", str(tmp_path / "problems.csv")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -52,7 +53,7 @@ def raw_yaml(cfg: scoring.ScoringConfig) -> dict:
 
 
 def counts_frame(rows: list[tuple], period: str = DAY) -> pd.DataFrame:
-    """(QXDM, rule_id, element, unexpected[, evaluated]) → a counts frame like dq check's."""
+    """(unit_code, rule_id, element, unexpected[, evaluated]) → a counts frame like dq check's."""
     dom = load_domain("bdc")
     recs = []
     for r in rows:
@@ -61,7 +62,7 @@ def counts_frame(rows: list[tuple], period: str = DAY) -> pd.DataFrame:
         recs.append(
             dict(
                 period=period,
-                QXDM=q,
+                unit_code=q,
                 rule_id=rid,
                 table=rule.table,
                 field=rule.field,
@@ -76,16 +77,18 @@ def counts_frame(rows: list[tuple], period: str = DAY) -> pd.DataFrame:
 
 
 def rows_frame(rows: list[tuple], period: str = DAY) -> pd.DataFrame:
-    """(QXDM, table, rows, failing_validity) → a rows frame."""
+    """(unit_code, table, rows, failing_validity) → a rows frame."""
     return pd.DataFrame(
-        [dict(period=period, QXDM=q, table=t, rows=n, failing_validity=f) for q, t, n, f in rows]
+        [dict(period=period, unit_code=q, table=t, rows=n, failing_validity=f) for q, t, n, f in rows]
     )
 
 
 def ledger_frame(rows: list[tuple], period: str = DAY) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            dict(period=period, QXDM=q, problems_due=due, closed_after_recheck=c, fixed_before_deadline=f)
+            dict(
+                period=period, unit_code=q, problems_due=due, closed_after_recheck=c, fixed_before_deadline=f
+            )
             for q, due, c, f in rows
         ]
     )
@@ -96,6 +99,7 @@ def mini_config(**over) -> scoring.ScoringConfig:
     0.11 → 0.01); either can be replaced through ``over``."""
     data = {
         "grades": [{"grade": g, "min": m} for g, m in (("A", 90), ("B", 80), ("C", 0))],
+        "pass_grade": "A",
         "levels": [{"level": lv, "min": m} for lv, m in (("优", 100), ("良", 60), ("差", 0))],
         "indicators": {
             "a": dict(
@@ -122,7 +126,7 @@ def mini_config(**over) -> scoring.ScoringConfig:
     }
     for k, v in over.items():
         data["indicators"][k] = v
-    return scoring.parse_scoring(data)
+    return scoring.parse_scoring(data, unit=load_domain("bdc").unit)
 
 
 # ============================================================================ the shipped configuration
@@ -244,6 +248,11 @@ BAD_CONFIGS = [
     (_set(["grades", 12, "min"], 10), "grades[12].min", "0"),
     (_set(["levels", 0], {"level": "优"}), "levels[0]", "min"),
     (_set(["decimals"], 1.5), "decimals", "integer"),
+    (_set(["pass_grade"], "Z9"), "pass_grade", "one of the grades"),
+    (_del(["pass_grade"]), "pass_grade", "lowest grade that meets the standard"),
+    (_set(["pass_grade"], ["A4"]), "pass_grade", "one of the grades"),
+    (_set(["levels", 0, "colour"], "green"), "levels[0].colour", "#rrggbb"),
+    (_set(["grades", 0, "colour"], "#ffffff"), "grades[0]", "must be"),
     (_set(["weights"], {}), "weights", "unknown key"),
 ]
 
@@ -494,7 +503,7 @@ def test_indicator_rates_is_the_long_frame(cfg: scoring.ScoringConfig) -> None:
         counts_frame(ALL_COUNTS), rows_frame(ALL_ROWS), ledger_frame(ALL_LEDGER), by=["period"], config=cfg
     )
     assert list(long["indicator"]) == IDS
-    assert {"period", "QXDM", "numerator", "denominator", "rate", "rules", "points", "level"} <= set(
+    assert {"period", "unit_code", "numerator", "denominator", "rate", "rules", "points", "level"} <= set(
         long.columns
     )
 
@@ -624,7 +633,7 @@ def test_stock_counts_leave_the_incremental_indicators_unscored(cfg: scoring.Sco
 def test_nothing_scored_gives_no_score_grade_or_rank() -> None:
     cfg = mini_config()
     counts = counts_frame([(D1, "bdc.fdcq.djlx.code", 0, 0), (D2, "bdc.fdcq.djlx.code", 10, 0)])
-    sc = scoring.score(counts, config=cfg).scores.set_index("QXDM")
+    sc = scoring.score(counts, config=cfg).scores.set_index("unit_code")
     assert math.isnan(sc.loc[D1, "score"]) and pd.isna(sc.loc[D1, "grade"]) and pd.isna(sc.loc[D1, "rank"])
     assert sc.loc[D2, "score"] == 100.0 and sc.loc[D2, "rank"] == 1
 
@@ -656,10 +665,11 @@ def _one_indicator_config() -> scoring.ScoringConfig:
                 floor=0.0, rules=["bdc.fdcq.djlx.code"])  # fmt: skip
     data = {
         "grades": [{"grade": "A", "min": 90}, {"grade": "B", "min": 0}],
+        "pass_grade": "A",
         "levels": [{"level": "优", "min": 100}, {"level": "差", "min": 0}],
         "indicators": {"a": only},
     }
-    return scoring.parse_scoring(data)
+    return scoring.parse_scoring(data, unit=load_domain("bdc").unit)
 
 
 def test_ranking_ties_share_the_best_rank_per_period() -> None:
@@ -684,7 +694,7 @@ def test_ranking_ties_share_the_best_rank_per_period() -> None:
             ),
         ]
     )
-    sc = scoring.score(counts, config=cfg).scores.set_index(["period", "QXDM"])
+    sc = scoring.score(counts, config=cfg).scores.set_index(["period", "unit_code"])
     assert [sc.loc[("2024-03-05", d), "rank"] for d in (D1, D2, D3)] == [1, 1, 3]
     assert [sc.loc[("2024-03-06", d), "score"] for d in (D1, D2, D3)] == [90.0, 90.0, 100.0]
     # ties are decided on the published score
@@ -703,8 +713,61 @@ def test_only_county_codes_are_scored_by_default() -> None:
             ("", "bdc.fdcq.djlx.code", 2, 2),  # empty district
         ]
     )
-    assert list(scoring.score(counts, config=cfg).scores["QXDM"]) == [D1]
-    assert list(scoring.score(counts, config=cfg, districts=[D1, "420100"]).scores["QXDM"]) == ["420100", D1]
+    assert list(scoring.score(counts, config=cfg).scores["unit_code"]) == [D1]
+    assert list(scoring.score(counts, config=cfg, units=[D1, "420100"]).scores["unit_code"]) == ["420100", D1]
+
+
+def test_units_of_a_pack_without_places_are_any_non_empty_code() -> None:
+    """Without a unit (a model parsed on its own) or for a non-geographic pack, every non-empty code is a
+    unit; names come from the data (a unit_name column) before the pack."""
+    cfg = scoring.parse_scoring(
+        {
+            "grades": [{"grade": "好", "min": 60}, {"grade": "差", "min": 0}],
+            "pass_grade": "好",
+            "levels": [{"level": "达标", "min": 100}, {"level": "未达标", "min": 0}],
+            "indicators": {
+                "a": dict(
+                    label_zh="甲",
+                    dimension="validity",
+                    direction="up",
+                    weight=100,
+                    target=1.0,
+                    floor=0.0,
+                    rules=["x.*"],
+                ),
+            },
+        }
+    )
+    assert cfg.unit is None and cfg.indicator("a").label_en == "a", "label_en is optional"
+    counts = counts_frame([(D1, "bdc.fdcq.djlx.code", 10, 1)]).assign(rule_id="x.a")
+    counts = pd.concat(
+        [counts, counts.assign(unit_code="JG001", unit_name="东城窗口"), counts.assign(unit_code="")]
+    )
+    res = scoring.score(counts, config=cfg)
+    assert sorted(res.scores["unit_code"]) == sorted([D1, "JG001"])
+    names = dict(zip(res.scores["unit_code"], res.scores["unit_name"], strict=True))
+    assert names == {D1: "", "JG001": "东城窗口"}
+    assert set(res.scores["grade"]) == {"好"}
+
+
+def test_pass_grade_and_level_colours(cfg: scoring.ScoringConfig) -> None:
+    assert cfg.pass_grade == "A4" and cfg.pass_score == 90
+    assert cfg.passing_grades == ["A1", "A2", "A3", "A4"]
+    assert cfg.meets("A4") and cfg.meets("A1") and not cfg.meets("B1") and not cfg.meets(None)
+    assert cfg.level_names == ["优", "良", "差"]
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", cfg.level_colour(lv)) for lv in cfg.level_names)
+    assert cfg.level_colour(None) is None
+    # levels without colours get a default from green to red, one per level
+    two = mini_config()
+    assert len(set(two.level_colours.values())) == 3
+
+
+def test_rank_scores_ties_share_the_best_rank() -> None:
+    s = pd.Series([90.0, 95.0, 90.0, math.nan, 80.0])
+    assert list(scoring.rank_scores(s)) == [2, 1, 2, pd.NA, 4]
+    groups = pd.Series(["a", "a", "b", "b", "b"])
+    assert list(scoring.rank_scores(s, groups)) == [2, 1, 1, pd.NA, 2]
+    assert scoring.rank_scores(pd.Series([], dtype=float)).empty
 
 
 # ============================================================================ log days and periods
@@ -724,13 +787,15 @@ def test_log_reported_counts_working_days_with_a_log(cfg: scoring.ScoringConfig)
     )
     counts = counts_frame([(D1, "bdc.fdcq.djlx.code", 1, 0)], "2024-03-04")
     daily = scoring.score(counts, rows, config=cfg)
-    ind = daily.indicators.loc[daily.indicators["indicator"] == "log_reported"].set_index(["period", "QXDM"])
+    ind = daily.indicators.loc[daily.indicators["indicator"] == "log_reported"].set_index(
+        ["period", "unit_code"]
+    )
     assert ind.loc[("2024-03-04", D1), "rate"] == 1.0
     assert ind.loc[("2024-03-04", D2), "rate"] == 0.0
     assert not ind.loc[("2024-03-09", D1), "scored"]  # not a working day
     assert not ind.loc[("2024-03-11", D1), "scored"]  # the batch had no log table
     month = scoring.period_scores(daily, "month")
-    mi = month.indicators.loc[month.indicators["indicator"] == "log_reported"].set_index("QXDM")
+    mi = month.indicators.loc[month.indicators["indicator"] == "log_reported"].set_index("unit_code")
     assert (mi.loc[D2, "numerator"], mi.loc[D2, "denominator"]) == (1, 2)
     assert (mi.loc[D1, "numerator"], mi.loc[D1, "denominator"]) == (2, 2)
 
@@ -813,12 +878,20 @@ def test_period_scores_needs_a_period_column() -> None:
 
 def test_scores_table_columns(full: scoring.ScoreResult) -> None:
     table = scoring.scores_table(full)
-    assert list(table.columns[: 3 + 17 + 3]) == ["QXDM", "QXMC", "period", *IDS, "score", "grade", "rank"]
+    assert list(table.columns[: 3 + 17 + 3]) == [
+        "unit_code",
+        "unit_name",
+        "period",
+        *IDS,
+        "score",
+        "grade",
+        "rank",
+    ]
     row = table.iloc[0]
-    assert (row["QXDM"], row["QXMC"], row["period"]) == (D1, "江岸区", DAY)
+    assert (row["unit_code"], row["unit_name"], row["period"]) == (D1, "江岸区", DAY)
     assert row["submit_rate"] == pytest.approx(46 / 48)
     assert row["submit_rate_level"] == scoring.level(
-        full.indicators.set_index("indicator").loc["submit_rate", "points"]
+        full.indicators.set_index("indicator").loc["submit_rate", "points"], full.config
     )
     assert row["n_days"] == 1
 
@@ -827,8 +900,8 @@ def test_scores_table_of_a_period_keeps_unscored_cells_empty() -> None:
     cfg = mini_config()
     counts = counts_frame([(D1, "bdc.fdcq.djlx.code", 10, 1), (D2, "bdc.fdcq.ywh.required", 10, 0)])
     table = scoring.scores_table(scoring.period_scores(scoring.score(counts, config=cfg), "month"))
-    assert list(table.columns[:7]) == ["QXDM", "QXMC", "period", "a", "b", "score", "grade"]
-    t = table.set_index("QXDM")
+    assert list(table.columns[:7]) == ["unit_code", "unit_name", "period", "a", "b", "score", "grade"]
+    t = table.set_index("unit_code")
     assert math.isnan(t.loc[D1, "b"]) and math.isnan(t.loc[D2, "a"])
     assert list(table["rank"]) == [1, 2]  # D2 (100) before D1 (0.9 → 10 points)
 
@@ -915,17 +988,17 @@ def test_check_result_to_scores(tmp_path: Path, bdc_kit) -> None:
     counts = result.counts.assign(period="2024-03-05")
     rows = scoring.row_counts(result, period="2024-03-05")
     assert set(rows["table"]) == set(bdc_kit.FIELDS)
-    r = rows.set_index(["QXDM", "table"])
+    r = rows.set_index(["unit_code", "table"])
     assert r.loc[(codes[0], bdc_kit.FDCQ), "rows"] == 2
     assert r.loc[(codes[0], bdc_kit.FDCQ), "failing_validity"] == 1
     assert r.loc[(codes[0], bdc_kit.FDCQ), "failing_completeness"] == 1
     assert r.loc[(codes[1], bdc_kit.FDCQ), "failing_any"] == 0
 
-    res = scoring.score(counts, rows)
+    res = scoring.score(counts, rows, config=scoring.load_scoring("bdc"))
     _assert_traceable(res)
     table = scoring.scores_table(res)
-    assert list(table["QXDM"]) == [codes[1], codes[0]]  # the clean district first
-    t = table.set_index("QXDM")
+    assert list(table["unit_code"]) == [codes[1], codes[0]]  # the clean district first
+    t = table.set_index("unit_code")
     assert t.loc[codes[1], "score"] == 100.0 and t.loc[codes[1], "grade"] == "A1"
     assert t.loc[codes[0], "error_rate"] == pytest.approx(1 / 3)  # 1 of 2 fdcq + 1 dyaq rows
     assert t.loc[codes[0], "score"] < 100

@@ -10,20 +10,40 @@ Conventions checked here (see training/README.md):
   same minutes as the front matter; every ``###`` exercise is followed by a ``<details>`` 答案 block;
 * every term an episode lists is in ``glossary.yaml`` and occurs in the episode's text; glossary terms of
   a kind the toolkit labels (dimension, severity, indicator, field, …) are the toolkit's own labels;
-* rule ids quoted in the course exist; ``glossary.md`` and ``handout.html`` are up to date.
+* rule ids quoted in the course exist; ``glossary.md``, ``handout.html`` and the generated blocks of the
+  episodes are up to date (``python training/build.py check``).
+
+``training/build.py`` builds the course; it is not part of the installed package, so it is loaded here
+from its file.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from toolkit import lessons, load_domain
+from toolkit import lessons, load_domain, scoring
 
-TRAINING = Path(lessons.TRAINING_DIR)
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _load_build():
+    spec = importlib.util.spec_from_file_location("training_build", REPO / "training" / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_build()
+TRAINING = build.TRAINING_DIR
 EPISODES = sorted(TRAINING.glob("episodes/*/index.md"))
 IDS = [p.parent.name for p in EPISODES]
 SECTIONS = ["目标", "时长", "正文", "练习", "教员提示", "要点"]
@@ -31,7 +51,7 @@ SECTIONS = ["目标", "时长", "正文", "练习", "教员提示", "要点"]
 
 @pytest.fixture(scope="module")
 def glossary() -> list[dict]:
-    return lessons.load_glossary(TRAINING / "glossary.yaml")
+    return build.load_glossary(TRAINING / "glossary.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +69,7 @@ def test_there_are_at_least_five_episodes_numbered_in_order():
 
 @pytest.mark.parametrize("path", EPISODES, ids=IDS)
 def test_episode_front_matter(path):
-    ep = lessons.read_episode(path)
+    ep = build.read_episode(path)
     assert ep.meta.get("title"), "front matter needs a title"
     for key in ("teaching", "exercises"):
         assert isinstance(ep.meta.get(key), int) and ep.meta[key] > 0, key
@@ -61,7 +81,7 @@ def test_episode_front_matter(path):
 
 @pytest.mark.parametrize("path", EPISODES, ids=IDS)
 def test_episode_sections_in_order(path):
-    ep = lessons.read_episode(path)
+    ep = build.read_episode(path)
     firsts = [h.split()[0] for h in ep.headings]
     assert firsts == SECTIONS, f"## headings should be {SECTIONS}, found {firsts}"
     for word in SECTIONS:
@@ -70,7 +90,7 @@ def test_episode_sections_in_order(path):
 
 @pytest.mark.parametrize("path", EPISODES, ids=IDS)
 def test_timing_section_states_the_minutes(path):
-    ep = lessons.read_episode(path)
+    ep = build.read_episode(path)
     timing = ep.section("时长")
     assert re.search(rf"讲授 {ep.meta['teaching']} 分钟", timing), timing
     assert re.search(rf"练习 {ep.meta['exercises']} 分钟", timing), timing
@@ -80,7 +100,7 @@ def test_timing_section_states_the_minutes(path):
 
 @pytest.mark.parametrize("path", EPISODES, ids=IDS)
 def test_every_exercise_has_a_solution_a_trainer_can_reveal(path):
-    exercises = lessons.read_episode(path).section("练习")
+    exercises = build.read_episode(path).section("练习")
     blocks = re.split(r"^### ", exercises, flags=re.M)[1:]
     assert len(blocks) >= 2, "at least two exercises"
     for block in blocks:
@@ -95,7 +115,7 @@ def test_every_exercise_has_a_solution_a_trainer_can_reveal(path):
 
 @pytest.mark.parametrize("path", EPISODES, ids=IDS)
 def test_instructor_notes_and_objectives_are_lists(path):
-    ep = lessons.read_episode(path)
+    ep = build.read_episode(path)
     for word in ("目标", "教员提示", "要点"):
         items = re.findall(r"^\s*(?:[-*]|\d+\.)\s+\S", ep.section(word), re.M)
         assert len(items) >= 2, f"{word}: at least two items"
@@ -103,7 +123,7 @@ def test_instructor_notes_and_objectives_are_lists(path):
 
 @pytest.mark.parametrize("path", EPISODES, ids=IDS)
 def test_episode_glossary_terms_exist_and_are_used(path, glossary):
-    ep = lessons.read_episode(path)
+    ep = build.read_episode(path)
     known = {t["term"] for t in glossary}
     missing = [t for t in ep.meta["glossary"] if t not in known]
     assert not missing, f"not in glossary.yaml: {missing}"
@@ -112,7 +132,7 @@ def test_episode_glossary_terms_exist_and_are_used(path, glossary):
 
 
 def test_glossary_is_well_formed_and_uses_the_toolkits_labels(glossary, labels):
-    assert lessons.glossary_problems(glossary, labels) == []
+    assert build.glossary_problems(glossary, labels) == []
     kinds = {t["kind"] for t in glossary}
     assert {"dimension", "severity", "indicator", "field", "state", "concept"} <= kinds
 
@@ -131,32 +151,37 @@ def test_ledger_states_in_the_glossary(glossary, labels):
 
 
 def test_dimension_labels_agree_with_the_scoring_model():
-    """The dimension labels (domain.yaml ``labels:``, else the defaults) are those of scoring.yaml's
-    headings, and the pack's own labels are the ones the course uses."""
+    """The dimension labels (domain.yaml ``labels:``, else the defaults) label every dimension of the
+    scoring model, and the pack's own labels are the ones the course uses."""
     dom = load_domain("bdc")
     own = dom.config.get("labels") or {}
+    labels = lessons.toolkit_labels("bdc")
     if own:
-        assert lessons.toolkit_labels("bdc")["dimension"] == own["dimensions"]
-        assert lessons.toolkit_labels("bdc")["severity"] == own["severities"]
+        assert labels["dimension"] == own["dimensions"]
+        assert labels["severity"] == own["severities"]
         assert own["dimensions"] == lessons.DEFAULT_DIMENSION_LABELS
         assert own["severities"] == lessons.DEFAULT_SEVERITY_LABELS
-    headings = lessons._dimension_headings(dom.path)
-    if not headings:
-        pytest.skip("no scoring.yaml")
-    labels = lessons.toolkit_labels("bdc")["dimension"]
-    assert {d: labels[d] for d in headings} == headings
+    assert {i.dimension for i in scoring.load_scoring(dom).indicators} <= set(labels["dimension"])
 
 
 def test_generated_files_are_up_to_date():
+    for path, text in build.outputs(TRAINING, domain="bdc").items():
+        assert path.read_text(encoding="utf-8") == text, f"{path}: run python training/build.py build"
     for path in EPISODES:
         text = path.read_text(encoding="utf-8")
-        assert text == lessons.fill_generated_blocks(text), f"{path}: run python -m toolkit.lessons build"
-    assert (TRAINING / "glossary.md").read_text(encoding="utf-8") == lessons.render_glossary(
-        lessons.load_glossary(TRAINING / "glossary.yaml")
-    ), "run: python -m toolkit.lessons build"
-    assert (TRAINING / "handout.html").read_text(encoding="utf-8") == lessons.build_handout(TRAINING), (
-        "run: python -m toolkit.lessons build"
+        assert text == build.fill_generated_blocks(text, "bdc"), f"{path}: run python training/build.py build"
+
+
+def test_the_build_script_runs_from_the_command_line():
+    """The documented entry point: ``python training/build.py check`` (from any folder)."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "training" / "build.py"), "check"],
+        capture_output=True,
+        text=True,
+        cwd=REPO / "tests",
+        timeout=300,
     )
+    assert done.returncode == 0, done.stderr
 
 
 def test_handout_is_self_contained_printable_and_has_no_solutions():
@@ -164,7 +189,7 @@ def test_handout_is_self_contained_printable_and_has_no_solutions():
     assert "@page" in html and "size: A4" in html
     assert not re.search(r"<link|<script|<img|<iframe|@import|url\(", html)
     assert "<details" not in html and "答案 Answer key" not in html
-    for ep in lessons.episodes(TRAINING):
+    for ep in build.episodes(TRAINING):
         assert ep.title in html
     assert "日程 Agenda" in html and "术语表 Glossary" in html
     assert "TODO" not in html
@@ -186,23 +211,21 @@ def test_rule_ids_quoted_in_the_course_exist():
 
 
 def test_indicator_table_of_episode_1_matches_the_scoring_model():
-    path = lessons.domain_path("bdc") / "scoring.yaml"
-    if not path.exists():
-        pytest.skip("no scoring.yaml")
-    model = yaml.safe_load(path.read_text(encoding="utf-8"))["indicators"]
+    config = scoring.load_scoring("bdc")
+    model = {i.id: i for i in config.indicators}
     text = (TRAINING / "episodes/01-score/index.md").read_text(encoding="utf-8")
     rows = re.findall(
         r"^\| (\S+) \| `([a-z0-9_]+)` \| ([↑↓]) \| (\d+) \| ([\d.]+)% \| ([\d.]+)% \|$", text, re.M
     )
     assert {r[1] for r in rows} == set(model), "one row per indicator"
     for label, iid, arrow, weight, target, floor in rows:
-        spec = model[iid]
-        assert label == spec["label_zh"]
-        assert arrow == ("↑" if spec["direction"] == "up" else "↓"), iid
-        assert int(weight) == spec["weight"], iid
-        assert float(target) / 100 == pytest.approx(spec["target"]), iid
-        assert float(floor) / 100 == pytest.approx(spec["floor"]), iid
-    assert sum(spec["weight"] for spec in model.values()) == 100
+        ind = model[iid]
+        assert label == ind.label_zh
+        assert arrow == ("↑" if ind.direction == "up" else "↓"), iid
+        assert int(weight) == ind.weight, iid
+        assert float(target) / 100 == pytest.approx(ind.target), iid
+        assert float(floor) / 100 == pytest.approx(ind.floor), iid
+    assert sum(ind.weight for ind in config.indicators) == 100
 
 
 def test_agenda_is_a_timed_half_day_covering_every_episode():
@@ -213,7 +236,7 @@ def test_agenda_is_a_timed_half_day_covering_every_episode():
     for (start, minutes, _), nxt in zip(rows, times[1:], strict=False):
         assert int(start[:2]) * 60 + int(start[3:]) + int(minutes) == nxt, f"{start} + {minutes} min"
     assert 180 <= times[-1] - times[0] <= 270, "a half day"
-    for ep in lessons.episodes(TRAINING):
+    for ep in build.episodes(TRAINING):
         link = f"episodes/{ep.path.parent.name}/index.md"
         row = next(r for r in rows if link in r[2])
         assert int(row[1]) == ep.meta["teaching"] + ep.meta["exercises"], link
@@ -230,7 +253,7 @@ def test_no_placeholders_left_in_the_course():
     ]
     left = [p.name for p in paths if "TODO" in p.read_text(encoding="utf-8")]
     assert not left
-    for ep in lessons.episodes(TRAINING):
+    for ep in build.episodes(TRAINING):
         assert "todo" not in ep.meta, ep.path
 
 
@@ -266,3 +289,97 @@ def test_index_setup_and_links():
             if target.startswith(("http://", "https://")):
                 continue
             assert (md.parent / target).exists(), f"{md.name}: broken link {target}"
+
+
+# ------------------------------------------------------------------------------------------- build.py
+
+
+def test_indicator_table_and_generated_blocks():
+    table = build.indicator_table("bdc")
+    assert table.count("\n| ") == 17  # one row per indicator
+    assert "| 空项率 | `empty_rate` | ↓ |" in table and table.endswith("权重合计 100。")
+    text = "前\n<!-- indicators:begin -->\n旧表\n<!-- indicators:end -->\n后"
+    filled = build.fill_generated_blocks(text, "bdc")
+    assert "旧表" not in filled and table in filled and filled.startswith("前\n") and filled.endswith("\n后")
+    assert build.fill_generated_blocks(filled, "bdc") == filled
+    assert build.fill_generated_blocks("no markers", "bdc") == "no markers"
+
+
+def test_glossary_problems_finds_wrong_labels():
+    labels = {"dimension": {"completeness": "完整性"}, "field": {"QXDM": "区县代码"}, "state": {}}
+    terms = [
+        {"term": "完整率", "en": "x", "kind": "dimension", "code": "completeness", "definition": "d"},
+        {"term": "区县代码", "en": "x", "kind": "field", "code": "QXDM", "definition": "d"},
+        {"term": "区县代码", "en": "x", "kind": "field", "code": "QXDM", "definition": "d"},
+        {"term": "乡镇代码", "en": "x", "kind": "field", "code": "XZDM", "definition": "d"},
+        {
+            "term": "发现",
+            "en": "x",
+            "kind": "state",
+            "code": "found",
+            "definition": "d",
+        },  # no ledger: skipped
+        {"term": "批次", "en": "", "kind": "concept", "definition": "d"},
+    ]
+    found = build.glossary_problems(terms, labels)
+    assert found == [
+        "完整率: 工具包中 dimension completeness 的名称是“完整性”",
+        "区县代码: 重复",
+        "乡镇代码: field 中没有代码 'XZDM'",
+        "批次: 缺少 en",
+    ]
+
+
+def test_read_episode(tmp_path):
+    path = tmp_path / "index.md"
+    path.write_text(
+        "---\ntitle: T\nteaching: 5\nglossary: [批次]\n---\n\n## 目标 Objectives\n\n- a\n\n## 练习 Exercises\n\n"
+        "### 1\n\n<details>\n<summary>答案</summary>\n\nx\n\n</details>\n",
+        encoding="utf-8",
+    )
+    ep = build.read_episode(path)
+    assert ep.title == "T" and ep.meta["teaching"] == 5 and ep.meta["glossary"] == ["批次"]
+    assert ep.headings == ["目标 Objectives", "练习 Exercises"]
+    assert ep.section("目标") == "- a" and "<details>" in ep.section("练习") and ep.section("要点") == ""
+
+
+def test_handout_build_and_check(tmp_path, capsys):
+    tdir = tmp_path / "training"
+    shutil.copytree(TRAINING, tdir, ignore=shutil.ignore_patterns("*.ipynb", "*.py"))
+    (tdir / "handout.html").unlink(missing_ok=True)
+    assert build.main(["check", str(tdir)]) == 1
+    assert "handout.html" in capsys.readouterr().err
+    assert build.main(["build", str(tdir)]) == 0
+    assert build.main(["check", str(tdir)]) == 0
+    html = (tdir / "handout.html").read_text(encoding="utf-8")
+    assert html == build.build_handout(tdir)  # deterministic
+    assert "python training/build.py build" in html
+    assert build.main([]) == 2
+    assert build.main(["check", str(tmp_path)]) == 2  # not the course folder
+
+
+def test_check_reports_a_glossary_term_that_disagrees_with_the_toolkit(tmp_path, capsys):
+    tdir = tmp_path / "training"
+    shutil.copytree(TRAINING, tdir, ignore=shutil.ignore_patterns("*.ipynb", "*.py"))
+    glossary = tdir / "glossary.yaml"
+    glossary.write_text(
+        glossary.read_text(encoding="utf-8").replace("term: 完整性", "term: 完整率", 1), encoding="utf-8"
+    )
+    assert build.main(["build", str(tdir)]) == 1
+    assert "完整率" in capsys.readouterr().err
+
+
+def test_no_course_tool_is_left_in_the_package():
+    """The course is built by training/build.py; the docs say so and nothing names the old entry point."""
+    assert not hasattr(lessons, "main") and not hasattr(lessons, "build_handout")
+    for path in [
+        REPO / "README.md",
+        *TRAINING.glob("*.md"),
+        *TRAINING.glob("*.html"),
+        *TRAINING.glob("*.yaml"),
+    ]:
+        assert "toolkit.lessons build" not in path.read_text(encoding="utf-8"), path.name
+    readme = (TRAINING / "README.md").read_text(encoding="utf-8")
+    setup = (TRAINING / "setup.md").read_text(encoding="utf-8")
+    assert "python training/build.py build" in readme and "python training/build.py build" in setup
+    assert "training/build.py" in (REPO / "README.md").read_text(encoding="utf-8")

@@ -29,7 +29,7 @@ def _batches(root: Path) -> list[tuple[str, Path, str]]:
 
 @pytest.fixture(scope="module")
 def checked(sample):
-    return {name: run_check(path, mode=mode) for name, path, mode in _batches(sample)}
+    return {name: run_check(path, domain="bdc", mode=mode) for name, path, mode in _batches(sample)}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,8 @@ def test_counts_csv_equals_truth_district_by_district(checked, truth):
     for name, result in checked.items():
         counts = result.counts[result.counts.evaluated]
         got = {
-            (q, r): n for q, r, n in zip(counts.QXDM, counts.rule_id, counts.unexpected_count, strict=True)
+            (q, r): n
+            for q, r, n in zip(counts.unit_code, counts.rule_id, counts.unexpected_count, strict=True)
         }
         t = truth[truth.batch == name]
         expected = t.groupby(["QXDM", "rule_id"]).size().to_dict()

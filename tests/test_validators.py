@@ -16,6 +16,7 @@ The two check-digit schemes are tested differentially against python-stdnum (``s
 from __future__ import annotations
 
 import datetime
+import warnings
 from decimal import Decimal
 
 import pytest
@@ -25,6 +26,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from toolkit import validators as v
+from toolkit import workdays
 
 TODAY = datetime.date(2025, 6, 30)
 DIGITS = "0123456789"
@@ -538,6 +540,61 @@ def test_is_int_at_least(value: str, minimum: int, expected: bool) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# Column pairs (hand-computed; 2024 National Day: 10-01..10-07 off, Sat 10-12 worked)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "or_equal", "expected"),
+    [
+        ("2024-03-05 09:00:00", "2024-03-05 10:00:00", True, True),
+        ("2024-03-05 10:00:00", "2024-03-05 10:00:00", True, True),
+        ("2024-03-05 10:00:00", "2024-03-05 10:00:00", False, False),
+        ("2024-03-05", "2024-03-05 00:00:00", False, False),  # a date means 00:00:00
+        ("2024-03-06", "2024-03-05 23:59:59", True, False),
+        ("2024/03/06", "2024-03-05", True, True),  # unreadable: left to the datetime rule
+    ],
+)
+def test_is_in_time_order(first: str, second: str, or_equal: bool, expected: bool) -> None:
+    assert v.is_in_time_order(first, second, or_equal) is expected
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "working_days", "minutes", "expected"),
+    [
+        ("2024-09-30 09:00:00", "2024-10-10 17:00:00", 3, None, True),  # 10-08, 10-09, 10-10
+        ("2024-09-30 09:00:00", "2024-10-11 09:00:00", 3, None, False),
+        ("2024-10-10 09:00:00", "2024-10-14 09:00:00", 3, None, True),  # 10-11, 10-12 (worked), 10-14
+        ("2024-10-08 09:00:00", "2024-10-08 10:30:00", None, 90, True),
+        ("2024-10-08 09:00:00", "2024-10-08 10:30:01", None, 90, False),
+        ("2024-10-08 09:00:00", "2024-10-08 10:30:01", None, None, True),  # no limit given
+        ("2024-10-09 09:00:00", "2024-10-08 09:00:00", 0, 1, True),  # reversed: the order rule's business
+        ("2204-10-08 09:00:00", "2204-12-08 09:00:00", 0, 1, True),  # implausible year
+        ("2024-10-08 9:00:00", "2024-12-08 09:00:00", 0, 1, True),  # unreadable
+    ],
+)
+def test_is_within_working_time_limit(
+    start: str, end: str, working_days: int | None, minutes: int | None, expected: bool
+) -> None:
+    assert v.is_within_working_time_limit(start, end, working_days, minutes) is expected
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "length", "expected"),
+    [
+        ("420102100302GB00001F00010001", "420102", 6, True),
+        ("420103100302GB00001F00010001", "420102", 6, False),
+        ("42010", "420102", 6, False),  # shorter than the prefix
+        ("1000101", "200", 1, False),
+        ("2000101", "200", 1, True),
+        ("", "420102", 0, True),
+    ],
+)
+def test_shares_prefix(first: str, second: str, length: int, expected: bool) -> None:
+    assert v.shares_prefix(first, second, length) is expected
+
+
+# --------------------------------------------------------------------------------------------------
 # Nothing raises on any text
 # --------------------------------------------------------------------------------------------------
 
@@ -557,6 +614,13 @@ def check_never_raises(value: str) -> None:
     assert v.parse_decimal(value) is None or isinstance(v.parse_decimal(value), Decimal)
     assert isinstance(v.is_decimal_between(value, 0, 100), bool)
     assert isinstance(v.is_int_at_least(value, 0), bool)
+    assert isinstance(v.is_plausible_datetime(value), bool)
+    for other in (value, "2024-03-05 09:00:00"):
+        assert isinstance(v.is_in_time_order(value, other), bool)
+        with warnings.catch_warnings():  # a readable year outside the holiday data warns; fine here
+            warnings.simplefilter("ignore", workdays.CalendarCoverageWarning)
+            assert isinstance(v.is_within_working_time_limit(other, value, working_days=3, minutes=90), bool)
+        assert isinstance(v.shares_prefix(value, other), bool)
 
 
 @given(st.text(alphabet=DIGITS + "X-. :", max_size=30))

@@ -1,12 +1,16 @@
-"""Charts of the bulletins (通报图表): the provincial trend and the tile-grid map (地图预警).
+"""Charts of the bulletins (通报图表): the trend of the average score and the tile-grid map (地图预警).
 
 Every chart is drawn with the Chinese font of :mod:`toolkit.fonts` and returned as PNG bytes, which the
 HTML report embeds as ``data:`` URIs (the file then opens offline) and the XLSX workbook as images.
+Nothing here knows a pack: titles, labels, the standard line (the ``pass_grade`` of the scoring model)
+and the colour scale are given by the caller (:mod:`toolkit.report`).
 
-The map is a *tile grid*: one square per district, coloured by score, grouped by prefecture (地市, the
-first four digits of the county code) in code order. It is not a geographic map — the toolkit ships no
-boundaries — but a province can give real positions in ``expectations/<domain>/tilemap.csv``
-(``QXDM,row,col``); districts missing from that file are laid out after the others.
+The map is only drawn for packs whose units are places (``unit.geographic`` ``county`` or ``prefecture``
+in ``domain.yaml``). It is a *tile grid*: one square per unit, coloured by score, grouped by the region
+above it (a county by its prefecture — the first four digits of its GB/T 2260 code —, a prefecture by
+its province) in code order. It is not a geographic map — the toolkit ships no boundaries — but a pack
+can give real positions in ``tilemap.csv`` beside its ``domain.yaml`` (``unit_code,row,col``; the first
+column may have any name); units missing from that file are laid out after the others.
 """
 
 from __future__ import annotations
@@ -31,10 +35,6 @@ __all__ = [
     "trend_png",
 ]
 
-#: Colours of the three indicator levels (also used by the HTML and XLSX reports).
-LEVEL_COLOURS = {"优": "#1a9850", "良": "#f4a300", "差": "#d73027"}
-A4_SCORE = 90.0
-
 
 def _png(fig) -> bytes:
     import matplotlib.pyplot as plt
@@ -48,13 +48,15 @@ def _png(fig) -> bytes:
 def trend_png(
     trend: pd.DataFrame,
     *,
-    title: str = "全省平均分趋势",
+    threshold: float,
+    threshold_label: str,
+    title: str = "平均分趋势",
     xlabel: str = "周期",
     ylabel: str = "平均分",
-    threshold: float = A4_SCORE,
-    threshold_label: str = "A4 达标线（90 分）",
+    line_label: str = "平均分",
 ) -> bytes:
-    """Line chart of ``trend`` (columns ``period``, ``平均分``; optionally ``达标率`` in %) as PNG."""
+    """Line chart of ``trend`` (columns ``period``, ``平均分``) as PNG, with the standard line at
+    ``threshold`` (the minimum score of the pack's ``pass_grade``)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -65,7 +67,7 @@ def trend_png(
         fig, ax = plt.subplots(figsize=(7.2, 3.0))
         data = trend.reset_index(drop=True).copy()
         data["x"] = range(len(data))
-        sns.lineplot(data=data, x="x", y="平均分", marker="o", ax=ax, color="#2c7bb6", label="全省平均分")
+        sns.lineplot(data=data, x="x", y="平均分", marker="o", ax=ax, color="#2c7bb6", label=line_label)
         ax.axhline(threshold, ls="--", lw=1, color="#d73027", label=threshold_label)
         for x, y in zip(data["x"], data["平均分"], strict=True):
             if x == len(data) - 1 or len(data) <= 12:
@@ -89,7 +91,7 @@ def trend_png(
 
 @dataclass(frozen=True)
 class MapTile:
-    qxdm: str
+    code: str  # the unit's code
     name: str
     row: int
     col: int
@@ -100,43 +102,60 @@ def prefecture_name(code: str) -> str:
     """Name of the prefecture (地市) of a county code, e.g. ``420102`` → 武汉市; the code if unknown."""
     from toolkit import regions
 
+    key = str(code)[:4] + "00"
     try:
-        entry = regions._load()[1].get(code[:4] + "00")
+        name = regions.prefecture_name(key)
     except Exception:  # regions data unavailable: group label is the code
-        entry = None
-    if entry is None:
-        return code[:4] + "00"
-    name = entry.display_name
+        name = None
+    if not name:
+        return key
     return "省直辖" if name.startswith("省直辖") or name == "市辖区" else name
 
 
+def _province_name(code: str) -> str:
+    from toolkit import regions
+
+    try:
+        return regions.province_name(str(code)[:2]) or str(code)[:2]
+    except Exception:  # regions data unavailable
+        return str(code)[:2]
+
+
 def read_layout(path: Path) -> dict[str, tuple[int, int]]:
-    """``QXDM,row,col`` CSV → {QXDM: (row, col)}."""
-    frame = read_csv(path)
-    return {str(r.QXDM): (int(r.row), int(r.col)) for r in frame.itertuples()}
+    """``unit_code,row,col`` CSV (the first column may have any name) → {code: (row, col)}."""
+    frame = read_csv(path, dtype=str)
+    first = frame.columns[0]
+    return {
+        str(c): (int(r), int(k)) for c, r, k in zip(frame[first], frame["row"], frame["col"], strict=True)
+    }
 
 
 def grid_layout(
-    districts: Sequence[tuple[str, str]], layout: dict[str, tuple[int, int]] | None = None
+    units: Sequence[tuple[str, str]],
+    layout: dict[str, tuple[int, int]] | None = None,
+    *,
+    geographic: str = "county",
 ) -> list[MapTile]:
-    """Tile positions for ``(QXDM, name)`` pairs: from ``layout`` where given, else prefecture blocks.
+    """Tile positions for ``(code, name)`` pairs: from ``layout`` where given, else blocks by region —
+    counties by prefecture (``geographic="county"``), prefectures by province (``"prefecture"``).
 
-    Blocks are squares of ``ceil(sqrt(n))`` columns, one per prefecture in code order, packed left to
+    Blocks are squares of ``ceil(sqrt(n))`` columns, one per region in code order, packed left to
     right on shelves about ``1.6 × sqrt(N)`` tiles wide, with a free row above each block for its name.
     """
     layout = layout or {}
+    digits, group_name = (2, _province_name) if geographic == "prefecture" else (4, prefecture_name)
     tiles: list[MapTile] = []
-    placed = [(q, n) for q, n in districts if q in layout]
+    placed = [(q, n) for q, n in units if q in layout]
     for q, n in placed:
         r, c = layout[q]
         tiles.append(MapTile(q, n, r, c, ""))
-    rest = [(q, n) for q, n in districts if q not in layout]
+    rest = [(q, n) for q, n in units if q not in layout]
     if not rest:
         return tiles
     top = max((t.row for t in tiles), default=-2) + 2
     groups: dict[str, list[tuple[str, str]]] = {}
     for q, n in sorted(rest):
-        groups.setdefault(q[:4], []).append((q, n))
+        groups.setdefault(q[:digits], []).append((q, n))
     width = max(
         4, math.ceil(1.6 * math.sqrt(len(rest))), *(math.ceil(math.sqrt(len(g))) for g in groups.values())
     )
@@ -148,7 +167,7 @@ def grid_layout(
         if x and x + w > width:
             top += shelf_h
             x, shelf_h = 0, 0
-        label = prefecture_name(key + "00")
+        label = group_name(key)
         for i, (q, n) in enumerate(members):
             tiles.append(MapTile(q, n, top + 1 + i // w, x + i % w, label))
         x += w + 1
@@ -171,11 +190,13 @@ def tile_map_png(
     *,
     below: set[str] | frozenset[str] = frozenset(),
     falling: set[str] | frozenset[str] = frozenset(),
-    title: str = "区县得分地图预警",
+    below_label: str,
+    title: str = "得分地图预警",
     vmin: float = 70.0,
     vmax: float = 100.0,
 ) -> bytes:
-    """The tile map as PNG: colour = score; red frame = below A4 (未达标); ▼ = falling (下降)."""
+    """The tile map as PNG: colour = score; red frame = below the standard (``below``, described by
+    ``below_label``, e.g. "未达标（低于 90 分）"); ▼ = falling (下降)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -201,9 +222,9 @@ def tile_map_png(
         for t in first.values():
             ax.text(t.col, -t.row + 1.05, t.group, fontsize=6.5, color="#333333", va="bottom")
         for t in tiles:
-            score = scores.get(t.qxdm)
+            score = scores.get(t.code)
             face = "#dddddd" if score is None or pd.isna(score) else cmap(norm(score))
-            warn = t.qxdm in below
+            warn = t.code in below
             ax.add_patch(
                 Rectangle(
                     (t.col, -t.row),
@@ -220,7 +241,7 @@ def tile_map_png(
             )
             text = "—" if score is None or pd.isna(score) else f"{score:.1f}"
             ax.text(t.col + 0.47, -t.row + 0.30, text, ha="center", va="center", fontsize=7.5, color=ink)
-            if t.qxdm in falling:
+            if t.code in falling:
                 ax.plot(t.col + 0.83, -t.row + 0.83, marker="v", color="#67001f", markersize=4.5)
         ax.set_xlim(-0.2, cols + 0.2)
         ax.set_ylim(-rows + 0.8, -top + 0.5 if any(t.group for t in tiles) else -top)
@@ -231,7 +252,7 @@ def tile_map_png(
         cbar.set_label("综合得分", fontsize=7)
         cbar.ax.tick_params(labelsize=6)
         handles = [
-            Patch(facecolor="white", edgecolor="#b2182b", linewidth=2, label="未达到 A4（低于 90 分）"),
+            Patch(facecolor="white", edgecolor="#b2182b", linewidth=2, label=below_label),
             Line2D([], [], marker="v", color="#67001f", linestyle="none", markersize=5, label="较上期下降"),
             Patch(facecolor="#dddddd", label="本期无得分"),
         ]

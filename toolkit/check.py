@@ -27,7 +27,7 @@ from toolkit.loading import ROW_COLUMN, Batch, load_batch
 from toolkit.masking import Masker
 from toolkit.views import build_views
 
-NO_DISTRICT = ""  # rows whose district code is empty
+NO_UNIT = ""  # rows whose unit code is empty
 
 
 @dataclass
@@ -103,15 +103,22 @@ def _rule_rows(frame: pd.DataFrame, rule: Rule) -> pd.DataFrame:
     return frame[cond.mask(frame)] if cond is not None else frame
 
 
-def _district_counts(
+def _unit_of(domain: Domain, frame: pd.DataFrame, target: str) -> pd.Series:
+    """Each row's unit code (``""`` where empty or where the table has no unit column), by ``_ROW``."""
+    col = domain.unit.column_of(target)
+    values = frame[col] if col in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    return pd.Series(values.fillna(NO_UNIT).to_numpy(), index=frame[ROW_COLUMN].to_numpy(), dtype=object)
+
+
+def _unit_counts(
     domain: Domain,
     frames: dict[str, pd.DataFrame],
     results: dict[str, RuleResult],
     rules: list[Rule],
-    not_evaluated: dict[str, str],
-    districts: list[str],
+    units: list[str],
 ) -> pd.DataFrame:
-    dcol = domain.config.get("district_column", "QXDM")
+    """Per unit × rule: element and unexpected counts, split from Great Expectations' failing rows and
+    checked against its totals (a mismatch is an :class:`~toolkit.errors.InternalCountError`)."""
     records = []
     for rule in rules:
         base = dict(
@@ -123,48 +130,68 @@ def _district_counts(
         )
         res = results.get(rule.rule_id)
         if res is None or res.error:
-            for d in districts:
+            for u in units:
                 records.append(
-                    {dcol: d, **base, "element_count": 0, "unexpected_count": 0, "evaluated": False}
+                    {"unit_code": u, **base, "element_count": 0, "unexpected_count": 0, "evaluated": False}
                 )
             continue
         frame = frames[rule.target]
+        unit = _unit_of(domain, frame, rule.target)
         applies = _rule_rows(frame, rule)
-        elem = applies[dcol].fillna(NO_DISTRICT).value_counts()
+        elem = unit.loc[applies[ROW_COLUMN].to_numpy()].value_counts()
         if int(elem.sum()) != res.element_count:
             raise InternalCountError(
-                f"规则 {rule.rule_id} 按区县拆分的适用行数 {int(elem.sum())} 与 GX 的 {res.element_count} 不一致。",
-                f"rule {rule.rule_id}: district split {int(elem.sum())} != GX element_count {res.element_count}.",
+                f"规则 {rule.rule_id} 按{domain.unit.label_zh}拆分的适用行数 {int(elem.sum())} 与 GX 的 "
+                f"{res.element_count} 不一致。",
+                f"rule {rule.rule_id}: unit split {int(elem.sum())} != GX element_count {res.element_count}.",
             )
-        row_district = frame.set_index(ROW_COLUMN)[dcol].fillna(NO_DISTRICT)
-        unexp = Counter(row_district.loc[res.unexpected_rows].tolist()) if res.unexpected_rows else Counter()
+        unexp = Counter(unit.loc[res.unexpected_rows].tolist()) if res.unexpected_rows else Counter()
         if sum(unexp.values()) != res.unexpected_count:
             raise InternalCountError(
                 f"规则 {rule.rule_id} 的问题行数与 GX 不一致。",
                 f"rule {rule.rule_id}: {sum(unexp.values())} failing rows found, GX says {res.unexpected_count}.",
             )
-        for d in districts:
+        for u in units:
             records.append(
                 {
-                    dcol: d,
+                    "unit_code": u,
                     **base,
-                    "element_count": int(elem.get(d, 0)),
-                    "unexpected_count": int(unexp.get(d, 0)),
+                    "element_count": int(elem.get(u, 0)),
+                    "unexpected_count": int(unexp.get(u, 0)),
                     "evaluated": True,
                 }
             )
-    cols = [
-        dcol,
-        "rule_id",
-        "table",
-        "field",
-        "dimension",
-        "severity",
-        "element_count",
-        "unexpected_count",
-        "evaluated",
-    ]
-    return pd.DataFrame.from_records(records, columns=cols)
+    return pd.DataFrame.from_records(records, columns=["unit_code", *COUNT_COLUMNS])
+
+
+#: Columns of :attr:`CheckResult.counts` after ``unit_code, unit_name``.
+COUNT_COLUMNS = [
+    "rule_id",
+    "table",
+    "field",
+    "dimension",
+    "severity",
+    "element_count",
+    "unexpected_count",
+    "evaluated",
+]
+#: Columns of :attr:`CheckResult.problems` (the pack's ``problem_fields`` follow ``record_key``).
+PROBLEM_COLUMNS = [
+    "rule_id",
+    "table",
+    "unit_code",
+    "unit_name",
+    "record_key",
+    "field",
+    "value_masked",
+    "message_zh",
+    "fix_zh",
+    "detail_zh",
+    "severity",
+    "dimension",
+    "file",
+    "row",
+]
 
 
 def _problems(
@@ -173,8 +200,10 @@ def _problems(
     frames: dict[str, pd.DataFrame],
     results: dict[str, RuleResult],
     masker: Masker,
+    unit_names: dict[str, str],
 ) -> pd.DataFrame:
-    dcol = domain.config.get("district_column", "QXDM")
+    """The problem list: one row per failing row × rule, masked (see the module docstring)."""
+    extra = domain.problem_fields
     out = []
     for rid in sorted(results):
         res = results[rid]
@@ -184,8 +213,8 @@ def _problems(
         frame = frames[rule.target].set_index(ROW_COLUMN)
         base_frame = frames.get(rule.table)
         base = base_frame.set_index(ROW_COLUMN) if base_frame is not None else None
-        key_col = domain.tables[rule.table].get("key")
-        key_cols = key_col if isinstance(key_col, list) else [key_col]
+        key_cols = domain.record_key(rule.table)
+        ucol, ucol_base = domain.unit.column_of(rule.target), domain.unit.column_of(rule.table)
         src = batch.tables.get(rule.table)
         for row in res.unexpected_rows:
             rec = frame.loc[row]
@@ -200,41 +229,42 @@ def _problems(
             detail = ""
             if rule.type == "expect_column_values_to_be_valid_unit_number" and isinstance(value, str):
                 detail = validators.unit_number_problem(value) or ""
-            out.append(
-                {
-                    "rule_id": rid,
-                    "table": rule.table,
-                    dcol: masker.text(rec.get(dcol) or brow.get(dcol)),
-                    "YWH": masker.value("YWH", brow.get("YWH")) if "YWH" in brow.index else None,
-                    "field": rule.field,
-                    "value_masked": masker.value(rule.field, value),
-                    "message_zh": rule.meta["message_zh"],
-                    "fix_zh": rule.meta["fix_zh"],
-                    "detail_zh": masker.text(detail),
-                    "severity": rule.severity,
-                    "dimension": rule.dimension,
-                    "key": "|".join(str(masker.value(k, brow.get(k)) or "") for k in key_cols),
-                    "file": masker.text(src.path.name) if src is not None else "",
-                    "row": row,
-                }
-            )
-    cols = [
-        "rule_id",
-        "table",
-        dcol,
-        "YWH",
-        "field",
-        "value_masked",
-        "message_zh",
-        "fix_zh",
-        "detail_zh",
-        "severity",
-        "dimension",
-        "key",
-        "file",
-        "row",
-    ]
+            unit = rec.get(ucol) or brow.get(ucol_base) or NO_UNIT
+            item = {
+                "rule_id": rid,
+                "table": rule.table,
+                "unit_code": masker.text(unit),
+                "unit_name": unit_names.get(unit, ""),
+                "record_key": "|".join(str(masker.value(k, brow.get(k)) or "") for k in key_cols),
+                **{f: masker.value(f, brow.get(f)) for f in extra if f in brow.index},
+                "field": rule.field,
+                "value_masked": masker.value(rule.field, value),
+                "message_zh": rule.meta["message_zh"],
+                "fix_zh": rule.meta["fix_zh"],
+                "detail_zh": masker.text(detail),
+                "severity": rule.severity,
+                "dimension": rule.dimension,
+                "file": masker.text(src.path.name) if src is not None else "",
+                "row": row,
+            }
+            out.append(item)
+    cols = PROBLEM_COLUMNS[:5] + extra + PROBLEM_COLUMNS[5:]
     return pd.DataFrame.from_records(out, columns=cols)
+
+
+def unit_names(domain: Domain, frames: dict[str, pd.DataFrame], codes: list[str]) -> dict[str, str]:
+    """Unit code → name: from the data for ``names: column:<FIELD>`` packs, else :meth:`Unit.name_of`."""
+    seen: dict[str, str] = {}
+    unit = domain.unit
+    if unit.names.startswith("column:"):
+        name_col = unit.names.split(":", 1)[1]
+        for table, frame in frames.items():
+            col = unit.column_of(table)
+            if col in frame.columns and name_col in frame.columns:
+                pairs = frame[[col, name_col]].dropna()
+                for c, n in zip(pairs[col], pairs[name_col], strict=True):
+                    seen.setdefault(c, n)
+    return {c: unit.name_of(c, seen) for c in codes}
 
 
 def select_rules(
@@ -245,8 +275,15 @@ def select_rules(
     not_evaluated: dict[str, str] = {}
     for r in rules:
         missing = [t for t in r.requires if t not in batch.tables]
+        absent_cols = [
+            c
+            for c in r.requires_columns
+            if r.table in batch.tables and c not in batch.tables[r.table].frame.columns
+        ]
         if missing:
             not_evaluated[r.rule_id] = f"缺少表 / table absent: {', '.join(missing)}"
+        elif absent_cols:
+            not_evaluated[r.rule_id] = f"缺少列 / column absent: {', '.join(absent_cols)}"
         elif r.target not in frames:
             not_evaluated[r.rule_id] = f"无法生成视图 / view not built: {r.target}"
         else:
@@ -264,7 +301,7 @@ def select_rules(
 def run_check(
     batch_dir: str | Path,
     *,
-    domain: str | Domain = "bdc",
+    domain: str | Domain,
     mode: str = "incremental",
     as_of: dt.datetime | None = None,
     overlay: str | Path | None = None,
@@ -336,18 +373,14 @@ def _run_check(
     for rid, res in results.items():
         if res.error:
             not_evaluated[rid] = f"规则执行出错 / rule raised: {res.error}"
-    dcol = dom.config.get("district_column", "QXDM")
-    districts = sorted(
-        {
-            d
-            for t in batch.tables.values()
-            if dcol in t.frame.columns
-            for d in t.frame[dcol].fillna(NO_DISTRICT).unique()
-        }
+    units = sorted(
+        {u for name, f in frames.items() if name in batch.tables for u in _unit_of(dom, f, name).unique()}
     )
-    counts = _district_counts(dom, frames, results, rules, not_evaluated, districts)
-    counts[dcol] = counts[dcol].map(masker.text)  # a unit column is data too: an ID typed into it is masked
-    problems = _problems(dom, batch, frames, results, masker)
+    names = unit_names(dom, frames, units)
+    counts = _unit_counts(dom, frames, results, rules, units)
+    counts.insert(1, "unit_name", counts["unit_code"].map(names).fillna(""))
+    problems = _problems(dom, batch, frames, results, masker, names)
+    counts["unit_code"] = counts["unit_code"].map(masker.text)  # a unit column is data too (an ID typed in)
     return CheckResult(
         domain=dom,
         mode=mode,

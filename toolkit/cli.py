@@ -73,7 +73,8 @@ def _print_check(result, paths) -> None:
     t.add_column("项目 / item")
     t.add_column("值 / value")
     t.add_row("读取行数 / rows read", f"{s['rows_read']:,}")
-    t.add_row("区县数 / districts", str(len(s["districts"])))
+    unit = result.domain.unit
+    t.add_row(f"{unit.label_zh}数 / {unit.label_en}s", str(len(s["units"])))
     t.add_row("规则 / rules (evaluated / not)", f"{s['rules']['evaluated']} / {s['rules']['not_evaluated']}")
     t.add_row("未通过规则 / failed rules", str(s["rules"]["failed"]))
     t.add_row("严重规则未通过 / critical failed", str(s["rules"]["critical_failed"]))
@@ -155,7 +156,7 @@ def check(
 def score(
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")],
     history: Annotated[
-        Path | None, typer.Option(help="按日期分文件夹的增量数据目录 / folder of daily batches")
+        Path | None, typer.Option(help="按批次（日或月）分文件夹的增量数据目录 / folder of batches")
     ] = None,
     input_dirs: Annotated[
         list[Path] | None, typer.Option("--input", help="批次目录，可重复 / batch folder (repeatable)")
@@ -171,7 +172,7 @@ def score(
     ] = None,
     ledger: Annotated[Path | None, typer.Option(help="问题台账 / problem ledger (SQLite)")] = None,
 ) -> None:
-    """评分：区县 × 周期的 17 项指标、得分、等级、排名 / scores, grades and ranks (scores.csv)."""
+    """评分：考核对象 × 周期的指标、得分、等级、排名 / scores, grades and ranks per unit (scores.csv)."""
     from toolkit.history import score_batches, score_history
 
     try:
@@ -181,7 +182,12 @@ def score(
                 "give either --history DIR or --input BATCH_DIR (repeatable).",
             )
         if by not in ("day", "week", "month"):
-            raise DQError("--by 只能是 day、week 或 month。", "--by must be day, week or month.")
+            raise DQError(
+                "--by 只能是 day、week 或 month。",
+                "--by must be day, week or month.",
+                fix_zh="例如 --by month",
+                fix_en="e.g. --by month",
+            )
         if history is not None:
             run = score_history(
                 history,
@@ -209,13 +215,27 @@ def score(
 
 
 def _print_scores(run, out_dir: Path) -> None:
+    from pandas import isna
+
     table = run.table
+    if table.empty:
+        out.print(
+            safe_message(
+                f"没有可评分的考核对象 / no unit to score — 已写入 / written: {out_dir / 'scores.csv'}"
+            )
+        )
+        return
+    unit = run.domain.unit
     last = table["period"].max()
     t = Table(title=escape(f"评分 / scores — {last}"))
-    for col in ("名次 / rank", "区县 / district", "得分 / score", "等级 / grade"):
+    for col in ("名次 / rank", f"{unit.label_zh} / {unit.label_en}", "得分 / score", "等级 / grade"):
         t.add_column(col)
     for _, r in table[table["period"] == last].sort_values("rank").iterrows():
-        t.add_row(str(r["rank"]), f"{r['QXDM']} {r['QXMC']}", f"{r['score']:.1f}", str(r["grade"]))
+        score = "—" if isna(r["score"]) else f"{r['score']:.1f}"
+        rank = "—" if isna(r["rank"]) else str(r["rank"])
+        t.add_row(
+            rank, escape(safe_message(f"{r['unit_code']} {r['unit_name']}")), score, escape(str(r["grade"]))
+        )
     out.print(t)
     if run.update is not None:
         u = run.update
@@ -230,7 +250,7 @@ def _print_scores(run, out_dir: Path) -> None:
 def report(
     period: Annotated[str, typer.Option(help="day（日报）| week（周报）| month（月报）")] = "week",
     history: Annotated[
-        Path | None, typer.Option(help="按日期分文件夹的增量数据目录 / folder of daily batches")
+        Path | None, typer.Option(help="按批次（日或月）分文件夹的增量数据目录 / folder of batches")
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("report"),
     domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
@@ -239,10 +259,10 @@ def report(
     problems: Annotated[Path | None, typer.Option(help="本期问题清单 problems.csv")] = None,
     counts: Annotated[Path | None, typer.Option(help="本期规则计数 counts.csv")] = None,
     current: Annotated[str | None, typer.Option(help="通报的周期，默认最新 / period label")] = None,
-    bottom: Annotated[int, typer.Option(help="给出整改建议的末位区县数 / bottom districts")] = 3,
+    bottom: Annotated[int, typer.Option(help="给出整改建议的末位考核对象数 / bottom units advised")] = 3,
     store: Annotated[Path | None, typer.Option(help="评分历史文件 / history file (DuckDB)")] = None,
 ) -> None:
-    """数据质量通报 / bulletin: ranking, indicators, map warnings, trend, advice (HTML + XLSX)."""
+    """数据质量通报 / bulletin: ranking, indicators, warnings (map for places), trend, advice (HTML + XLSX)."""
     from toolkit.report import PERIOD_KINDS, run_report
 
     if period not in PERIOD_KINDS:
@@ -250,6 +270,8 @@ def report(
             DQError(
                 f"--period 只能是 {'、'.join(PERIOD_KINDS)}。",
                 f"--period must be one of {', '.join(PERIOD_KINDS)}.",
+                fix_zh="例如 --period month",
+                fix_en="e.g. --period month",
             )
         )
     try:
@@ -277,7 +299,9 @@ def common_problems(
     problems: Annotated[Path, typer.Option(help="问题清单 problems.csv（dq check 输出）")],
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("report"),
     domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
-    title: Annotated[str, typer.Option(help="标题 / title")] = "不动产登记数据常见问题清单",
+    title: Annotated[
+        str | None, typer.Option(help="标题，默认取领域包的 / title (default: the pack's)")
+    ] = None,
 ) -> None:
     """常见问题清单 / common-problems list (HTML + XLSX) from a problems.csv."""
 
@@ -286,8 +310,14 @@ def common_problems(
 
     try:
         if not problems.is_file():
-            raise DQError("问题清单文件不存在。", "problems file not found.", path=problems)
-        frame = read_csv(problems)
+            raise DQError(
+                "问题清单文件不存在。",
+                "problems file not found.",
+                path=problems,
+                fix_zh="--problems 应指向 dq check 写出的 problems.csv。",
+                fix_en="--problems must name a problems.csv written by dq check.",
+            )
+        frame = read_csv(problems, dtype=str)
         cp = build_common_problems(frame, domain=domain)
         paths = write_common_problems(cp, out_dir, title=title)
     except DQError as exc:
@@ -300,16 +330,21 @@ def common_problems(
 def audit(
     input_dir: Annotated[Path, typer.Option("--input", help="批次目录 / batch folder")],
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("audit"),
-    domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
-    size: Annotated[int | None, typer.Option(help="每区县抽取件数 / registrations per district")] = None,
+    domain: Annotated[str, typer.Option(help="领域包（名称或目录）/ domain pack (name or folder)")] = "bdc",
+    size: Annotated[
+        int | None,
+        typer.Option(
+            help="每个考核对象（区县、机构…）抽取件数 / registrations per unit (default: audit.yaml)"
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 42,
 ) -> None:
-    """随机抽查 / reproducible random sample per district (stratified by DJLX) as an XLSX checklist."""
+    """随机抽查 / reproducible random sample per unit (stratified as audit.yaml says) as an XLSX checklist."""
     from toolkit.audit import run_audit, write_checklist
 
     try:
         result = run_audit(input_dir, domain=domain, size=size, seed=seed)
-        path = write_checklist(result, out_dir, domain=domain)
+        path = write_checklist(result, out_dir)
     except DQError as exc:
         _fail(exc)
     out.print(

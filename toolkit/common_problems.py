@@ -1,10 +1,17 @@
-"""常见问题清单 / the common-problems list of a period.
+"""常见问题清单 / the common-problems list of a period, for any domain pack.
 
-From the problem list of ``dq check`` (``problems.csv``: one row per failing row × rule) — or, without it,
-from the district counts (``counts.csv``) — the rules are ranked by the number of failures. Each rule is
-shown with its plain-language message and fix (``message_zh`` / ``fix_zh`` of the suites' meta), the
-districts it affects most and a few examples. The same is given per district, so that each office gets
-its own short list. Written as one self-contained HTML page and an XLSX workbook.
+From the problem list of ``dq check`` (``CheckResult.problems`` or ``problems.csv``: one row per failing
+row × rule) — or, without it, from the unit counts (``counts``) — the rules are ranked by the number of
+failures. Each rule is shown with its plain-language message and fix (``message_zh`` / ``fix_zh`` of the
+suites' meta), the units it affects most and a few examples. The same is given per unit, so that each
+office gets its own short list. Written as one self-contained HTML page and an XLSX workbook through
+:mod:`toolkit.render`.
+
+Everything about the domain comes from the pack (:class:`toolkit.domain.Domain`): the unit of assessment
+(its label — 区县, 中心, 机构 … — in the column names and headings, and its names), the record keys shown
+in the examples and the title (``titles.common_problems`` of ``domain.yaml``). Input frames carry the unit
+as ``unit_code`` (and ``unit_name``) and a problem's record as ``record_key``; a file that only has the
+pack's legacy columns (``legacy_columns`` of ``domain.yaml``) is read through them.
 
 Personal data is never shown: an example's value is masked by the field's personal-data class (the
 dictionary's ``pii``), and any value that looks like a citizen ID or a mobile number is masked whatever
@@ -23,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.masking import masker_for, scrub_text
+from toolkit.render import render_html, xlsx_writer
 
 __all__ = [
     "CommonProblems",
@@ -30,10 +38,13 @@ __all__ = [
     "district_name",
     "safe_value",
     "scrub_text",
+    "standard_columns",
+    "unit_name",
     "write_common_problems",
 ]
 
-NO_DISTRICT_NAME = "（未填区县）"
+UNIT = "unit_code"
+UNIT_NAME = "unit_name"
 
 # how many characters each personal-data class keeps visible (see toolkit.masking)
 _VISIBLE = {"name": 1, "id_no": 10, "phone": 7}
@@ -42,7 +53,7 @@ _VISIBLE = {"name": 1, "id_no": 10, "phone": 7}
 def safe_value(value: Any, kind: str | None = None, *, exempt: bool = False) -> str:
     """A value fit to be shown: masked by its personal-data class ``kind`` (unless it already is, which
     is recognised by its ``*`` and the number of visible characters), then scrubbed for ID and phone
-    numbers unless ``exempt`` (keys such as 业务号 that are not personal data)."""
+    numbers unless ``exempt`` (record keys, which are not personal data)."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
     s = str(value)
@@ -54,10 +65,28 @@ def safe_value(value: Any, kind: str | None = None, *, exempt: bool = False) -> 
     return s if exempt else scrub_text(s)
 
 
-def district_name(code: Any, names: Mapping[str, str] | None = None) -> str:
-    """Name of a district code: from ``names``, else the county list (GB/T 2260), else the code."""
-    if code is None or (isinstance(code, float) and code != code) or str(code) == "":
-        return NO_DISTRICT_NAME
+def _missing(code: Any) -> bool:
+    return code is None or (isinstance(code, float) and code != code) or str(code) == ""
+
+
+def unit_name(code: Any, domain, names: Mapping[str, str] | None = None) -> str:
+    """The name of a unit code of the pack ``domain``: from ``names`` (seen in the data), else the pack
+    (:meth:`toolkit.domain.Unit.name_of`), else the code itself; ``（未填<单位>）`` for an empty code."""
+    dom = _domain(domain)
+    if _missing(code):
+        return f"（未填{dom.unit.label_zh}）"
+    return dom.unit.name_of(str(code), dict(names or {})) or str(code)
+
+
+def district_name(code: Any, names: Mapping[str, str] | None = None, *, domain=None) -> str:
+    """Compatibility name of :func:`unit_name` (earlier versions named counties only).
+
+    With ``domain`` it is :func:`unit_name`. Without, a code is named from ``names``, else the GB/T 2260
+    region list, else shown as it is. New code should call :func:`unit_name` with the pack."""
+    if domain is not None:
+        return unit_name(code, domain, names)
+    if _missing(code):
+        return "（未填）"
     code = str(code)
     if names and names.get(code):
         return names[code]
@@ -68,30 +97,77 @@ def district_name(code: Any, names: Mapping[str, str] | None = None) -> str:
 
 @dataclass
 class CommonProblems:
-    """The list, as frames (Chinese column names, ready to show)."""
+    """The list, as frames (Chinese column names, ready to show). The unit's columns are named after the
+    pack's unit label (``label`` = 区县 → 区县代码, 区县名称, 涉及区县数, 主要区县)."""
 
     rules: pd.DataFrame
     """One row per failing rule, most failures first: 序号, 规则编号, 问题说明, 整改办法, 表, 字段, 问题条数,
-    涉及区县数, 主要区县, 示例, 严重程度, 维度."""
-    by_district: pd.DataFrame
-    """One row per district × failing rule: 区县代码, 区县名称, 序号 (within the district), 规则编号,
-    问题说明, 整改办法, 问题条数, 示例."""
-    districts: pd.DataFrame
-    """One row per district with problems: 区县代码, 区县名称, 问题条数, 规则数, 最多的问题."""
+    涉及<单位>数, 主要<单位>, 示例, 严重程度, 维度."""
+    by_unit: pd.DataFrame
+    """One row per unit × failing rule: <单位>代码, <单位>名称, 序号 (within the unit), 规则编号, 问题说明,
+    整改办法, 问题条数, 示例."""
+    units: pd.DataFrame
+    """One row per unit with problems: <单位>代码, <单位>名称, 问题条数, 规则数, 最多的问题."""
     total: int
     """All failures counted."""
     source: str
     """``problems`` or ``counts``: what was counted."""
     period: str = ""
+    label: str = "单位"
+    """The pack's unit label (区县, 中心, 机构 …)."""
+    title: str = "常见问题清单"
+    """The pack's title (``titles.common_problems``)."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def code_column(self) -> str:
+        return f"{self.label}代码"
+
+    @property
+    def name_column(self) -> str:
+        return f"{self.label}名称"
+
+    @property
+    def count_column(self) -> str:
+        return f"涉及{self.label}数"
+
+    @property
+    def top_column(self) -> str:
+        return f"主要{self.label}"
+
+    # names of earlier versions (counties only), kept for callers that read them
+    @property
+    def by_district(self) -> pd.DataFrame:
+        return self.by_unit
+
+    @property
+    def districts(self) -> pd.DataFrame:
+        return self.units
 
 
 def _domain(domain):
-    if domain is None or isinstance(domain, str):
+    if domain is None:
+        raise TypeError("the pack is required (domain=…): a pack's name, its folder or a loaded Domain")
+    if isinstance(domain, str | Path):
         from toolkit.domain import load_domain
 
-        return load_domain(domain or "bdc")
+        return load_domain(domain)
     return domain
+
+
+def standard_columns(frame: pd.DataFrame | None, domain) -> pd.DataFrame | None:
+    """``frame`` with ``unit_code`` / ``unit_name`` / ``record_key``: a file that only has the pack's
+    legacy columns (an older ``problems.csv``) gets them from those."""
+    if frame is None:
+        return None
+    dom = _domain(domain)
+    out = frame
+    for std, old in dom.legacy_columns.items():
+        if std not in out.columns and old in out.columns:
+            out = out.assign(**{std: out[old]})
+    if "record_key" not in out.columns and "key" in out.columns:
+        out = out.assign(record_key=out["key"])
+    return out
 
 
 def _rule_meta(dom, rule_id: str) -> dict[str, Any]:
@@ -101,53 +177,62 @@ def _rule_meta(dom, rule_id: str) -> dict[str, Any]:
         return {}
 
 
-def _key_fields(dom) -> set[str]:
-    keys = {"YWH"}
-    for t in dom.tables.values():
-        k = t.get("key")
-        keys.update(k if isinstance(k, list) else [k] if k else [])
-    return keys
+def _key_label(dom, table: str) -> str:
+    """What a record of ``table`` is called in an example: the labels of its key fields (业务号 …)."""
+    keys = dom.record_key(table) if table else []
+    return "、".join(dom.field_label(table, k) for k in keys) or "记录"
+
+
+def _seen_names(frame: pd.DataFrame | None) -> dict[str, str]:
+    if frame is None or UNIT_NAME not in frame.columns or UNIT not in frame.columns:
+        return {}
+    pairs = frame[[UNIT, UNIT_NAME]].dropna()
+    return {str(c): str(n) for c, n in zip(pairs[UNIT], pairs[UNIT_NAME], strict=True) if str(n)}
 
 
 def build_common_problems(
     problems: pd.DataFrame | None = None,
     counts: pd.DataFrame | None = None,
     *,
-    domain=None,
+    domain,
     names: Mapping[str, str] | None = None,
-    district_column: str = "QXDM",
-    top_districts: int = 3,
+    top_units: int = 3,
     examples: int = 3,
     period: str = "",
 ) -> CommonProblems:
     """Rank the rules of a period by failures (rows of ``problems``; else ``unexpected_count`` of
-    ``counts``) and list them overall and per district."""
+    ``counts``) and list them overall and per unit. ``domain``: the pack (required); ``names``: unit
+    names seen elsewhere (a ``unit_name`` column of the input is used too)."""
     dom = _domain(domain)
+    label = dom.unit.label_zh
     pii = dom.pii_fields()
-    keys = _key_fields(dom)
-    dcol = district_column
+    keys = dom.key_fields()
     if problems is not None:
         source = "problems"
-        frame = problems.copy()
-        frame[dcol] = frame[dcol].fillna("").astype(str)
-        per = frame.groupby(["rule_id", dcol], sort=False).size().rename("n").reset_index()
+        frame = standard_columns(problems, dom).copy()
+        frame[UNIT] = frame[UNIT].fillna("").astype(str)
+        per = frame.groupby(["rule_id", UNIT], sort=False).size().rename("n").reset_index()
     elif counts is not None:
         source = "counts"
-        frame = counts.copy()
+        frame = standard_columns(counts, dom).copy()
         if "evaluated" in frame.columns:
             frame = frame[frame["evaluated"].astype(str).str.lower().isin(["true", "1"])]
-        frame[dcol] = frame[dcol].fillna("").astype(str)
-        per = frame.groupby(["rule_id", dcol], sort=False)["unexpected_count"].sum().rename("n").reset_index()
+        frame[UNIT] = frame[UNIT].fillna("").astype(str)
+        per = frame.groupby(["rule_id", UNIT], sort=False)["unexpected_count"].sum().rename("n").reset_index()
         per["n"] = per["n"].astype(int)
         per = per[per["n"] > 0]
-        frame = None
     else:
         raise ValueError("build_common_problems needs problems or counts")
+    seen = {**_seen_names(frame), **dict(names or {})}
+    examples_from = frame if source == "problems" else None
+
+    def name_of(code: Any) -> str:
+        return unit_name(code, dom, seen)
 
     def meta_of(rid: str) -> dict[str, Any]:
         meta = _rule_meta(dom, rid)
-        if frame is not None and ("message_zh" not in meta or "fix_zh" not in meta):
-            row = frame[frame["rule_id"] == rid].iloc[0]
+        if examples_from is not None and ("message_zh" not in meta or "fix_zh" not in meta):
+            row = examples_from[examples_from["rule_id"] == rid].iloc[0]
             meta.setdefault("message_zh", row.get("message_zh", ""))
             meta.setdefault("fix_zh", row.get("fix_zh", ""))
             meta.setdefault("table", row.get("table", ""))
@@ -156,33 +241,39 @@ def build_common_problems(
 
     def examples_of(rows: pd.DataFrame) -> str:
         out: list[str] = []
-        seen: set[str] = set()
+        seen_text: set[str] = set()
         for r in rows.itertuples(index=False):
             rec = r._asdict()
             fld = str(rec.get("field") or "")
-            value = safe_value(rec.get("value_masked"), pii.get(fld), exempt=fld in keys or fld == "YWH")
-            ywh = safe_value(rec.get("YWH"), exempt=True)
-            text = f"业务号 {ywh}：{value or '（空）'}" if ywh else (value or "（空）")
-            if text in seen:
+            value = safe_value(rec.get("value_masked"), pii.get(fld), exempt=fld in keys)
+            key = safe_value(rec.get("record_key"), exempt=True)
+            table = str(rec.get("table") or "")
+            text = f"{_key_label(dom, table)} {key}：{value or '（空）'}" if key else (value or "（空）")
+            if text in seen_text:
                 continue
-            seen.add(text)
+            seen_text.add(text)
             out.append(text)
             if len(out) >= examples:
                 break
         return "；".join(out)
 
-    totals = per.groupby("rule_id", sort=False).agg(n=("n", "sum"), nd=(dcol, "nunique")).reset_index()
+    code_col, name_col = f"{label}代码", f"{label}名称"
+    count_col, top_col = f"涉及{label}数", f"主要{label}"
+    totals = per.groupby("rule_id", sort=False).agg(n=("n", "sum"), nd=(UNIT, "nunique")).reset_index()
     totals = totals.sort_values(["n", "nd", "rule_id"], ascending=[False, False, True], kind="mergesort")
+    severities = (dom.config.get("labels") or {}).get("severities") or {"critical": "严重", "warning": "警告"}
     rule_rows = []
     for i, t in enumerate(totals.itertuples(index=False), start=1):
         meta = meta_of(t.rule_id)
         table, fld = meta.get("table", ""), meta.get("field", "")
         top = (
-            per[per["rule_id"] == t.rule_id]
-            .sort_values(["n", dcol], ascending=[False, True])
-            .head(top_districts)
+            per[per["rule_id"] == t.rule_id].sort_values(["n", UNIT], ascending=[False, True]).head(top_units)
         )
-        ex = examples_of(frame[frame["rule_id"] == t.rule_id]) if frame is not None else ""
+        ex = (
+            examples_of(examples_from[examples_from["rule_id"] == t.rule_id])
+            if examples_from is not None
+            else ""
+        )
         rule_rows.append(
             {
                 "序号": i,
@@ -192,51 +283,36 @@ def build_common_problems(
                 "表": dom.table_label(table) if table else "",
                 "字段": f"{dom.field_label(table, fld)}（{fld}）" if fld else "",
                 "问题条数": int(t.n),
-                "涉及区县数": int(t.nd),
-                "主要区县": "、".join(
-                    f"{district_name(d, names)} {int(n)} 条" for d, n in zip(top[dcol], top["n"], strict=True)
+                count_col: int(t.nd),
+                top_col: "、".join(
+                    f"{name_of(d)} {int(n)} 条" for d, n in zip(top[UNIT], top["n"], strict=True)
                 ),
                 "示例": ex,
-                "严重程度": {"critical": "严重", "warning": "警告"}.get(
-                    meta.get("severity", ""), meta.get("severity", "")
-                ),
+                "严重程度": severities.get(meta.get("severity", ""), meta.get("severity", "")),
                 "维度": meta.get("dimension", ""),
             }
         )
-    rules = pd.DataFrame(
-        rule_rows,
-        columns=[
-            "序号",
-            "规则编号",
-            "问题说明",
-            "整改办法",
-            "表",
-            "字段",
-            "问题条数",
-            "涉及区县数",
-            "主要区县",
-            "示例",
-            "严重程度",
-            "维度",
-        ],
-    )
+    rule_cols = ["序号", "规则编号", "问题说明", "整改办法", "表", "字段", "问题条数", count_col, top_col]
+    rules = pd.DataFrame(rule_rows, columns=[*rule_cols, "示例", "严重程度", "维度"])
     order = {rid: i for i, rid in enumerate(totals["rule_id"])}
-    dist_rows = []
-    district_rows = []
-    for d, grp in per.groupby(dcol, sort=True):
+    item_rows = []
+    unit_rows = []
+    for d, grp in per.groupby(UNIT, sort=True):
         grp = grp.assign(o=grp["rule_id"].map(order)).sort_values(["n", "o"], ascending=[False, True])
-        name = district_name(d, names)
+        name = name_of(d)
         for j, g in enumerate(grp.itertuples(index=False), start=1):
             meta = meta_of(g.rule_id)
             ex = (
-                examples_of(frame[(frame["rule_id"] == g.rule_id) & (frame[dcol] == d)])
-                if frame is not None
+                examples_of(
+                    examples_from[(examples_from["rule_id"] == g.rule_id) & (examples_from[UNIT] == d)]
+                )
+                if examples_from is not None
                 else ""
             )
-            dist_rows.append(
+            item_rows.append(
                 {
-                    "区县代码": d,
-                    "区县名称": name,
+                    code_col: d,
+                    name_col: name,
                     "序号": j,
                     "规则编号": g.rule_id,
                     "问题说明": meta.get("message_zh", ""),
@@ -246,32 +322,32 @@ def build_common_problems(
                 }
             )
         first = grp.iloc[0]
-        district_rows.append(
+        unit_rows.append(
             {
-                "区县代码": d,
-                "区县名称": name,
+                code_col: d,
+                name_col: name,
                 "问题条数": int(grp["n"].sum()),
                 "规则数": len(grp),
                 "最多的问题": meta_of(first["rule_id"]).get("message_zh", first["rule_id"]),
             }
         )
-    by_district = pd.DataFrame(
-        dist_rows,
-        columns=["区县代码", "区县名称", "序号", "规则编号", "问题说明", "整改办法", "问题条数", "示例"],
+    by_unit = pd.DataFrame(
+        item_rows,
+        columns=[code_col, name_col, "序号", "规则编号", "问题说明", "整改办法", "问题条数", "示例"],
     )
-    districts = pd.DataFrame(
-        district_rows, columns=["区县代码", "区县名称", "问题条数", "规则数", "最多的问题"]
-    )
-    if len(districts):
-        districts = districts.sort_values(["问题条数", "区县代码"], ascending=[False, True], kind="mergesort")
-        districts = districts.reset_index(drop=True)
+    units = pd.DataFrame(unit_rows, columns=[code_col, name_col, "问题条数", "规则数", "最多的问题"])
+    if len(units):
+        units = units.sort_values(["问题条数", code_col], ascending=[False, True], kind="mergesort")
+        units = units.reset_index(drop=True)
     return CommonProblems(
         rules=rules,
-        by_district=by_district,
-        districts=districts,
+        by_unit=by_unit,
+        units=units,
         total=int(per["n"].sum()),
         source=source,
         period=period,
+        label=label,
+        title=dom.title("common_problems", f"{dom.label}数据常见问题清单"),
     )
 
 
@@ -282,13 +358,13 @@ def write_common_problems(
     cp: CommonProblems,
     out_dir: str | Path,
     *,
-    title: str = "不动产登记数据常见问题清单",
+    title: str | None = None,
     stem: str = "common_problems",
     generated: dt.datetime | None = None,
 ) -> dict[str, Path]:
-    """Write ``<stem>.html`` (self-contained) and ``<stem>.xlsx``; return their paths."""
-    from toolkit.report import render_html, xlsx_writer
-
+    """Write ``<stem>.html`` (self-contained) and ``<stem>.xlsx``; return their paths. ``title``: default
+    the pack's (``cp.title``)."""
+    title = title or cp.title
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     generated = generated or dt.datetime.now().replace(microsecond=0)
@@ -299,28 +375,31 @@ def write_common_problems(
         period=cp.period,
         generated=generated,
         cp=cp,
+        label=cp.label,
+        cols={"code": cp.code_column, "name": cp.name_column, "count": cp.count_column, "top": cp.top_column},
         rules=cp.rules.to_dict("records"),
-        districts=[
+        units=[
             {
                 **d,
-                "items": cp.by_district[cp.by_district["区县代码"] == d["区县代码"]].to_dict("records"),
+                "items": cp.by_unit[cp.by_unit[cp.code_column] == d[cp.code_column]].to_dict("records"),
             }
-            for d in cp.districts.to_dict("records")
+            for d in cp.units.to_dict("records")
         ],
     )
     paths["html"].write_text(html, encoding="utf-8")
+    widths = {"问题说明": 40, "整改办法": 40, cp.top_column: 28, "示例": 40, "规则编号": 26, "字段": 18}
     with xlsx_writer(paths["xlsx"]) as book:
         book.add_table(
             "常见问题",
             cp.rules,
             title=f"{title}{('（' + cp.period + '）') if cp.period else ''}",
-            widths={"问题说明": 40, "整改办法": 40, "主要区县": 28, "示例": 40, "规则编号": 26, "字段": 18},
+            widths=widths,
         )
         book.add_table(
-            "分区县",
-            cp.by_district,
-            title="各区县常见问题",
+            f"分{cp.label}",
+            cp.by_unit,
+            title=f"各{cp.label}常见问题",
             widths={"问题说明": 40, "整改办法": 40, "示例": 40, "规则编号": 26},
         )
-        book.add_table("区县汇总", cp.districts, title="各区县问题条数", widths={"最多的问题": 50})
+        book.add_table(f"{cp.label}汇总", cp.units, title=f"各{cp.label}问题条数", widths={"最多的问题": 50})
     return paths

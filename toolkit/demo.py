@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     table = Table(title="演示检查 / demo checks")
     for col in (
         "批次 / batch",
-        "区县 / districts",
+        "单位 / units",
         "行数 / rows",
         "未通过规则 / failed rules",
         "严重 / critical",
@@ -53,12 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     ):
         table.add_column(col)
     for mode, batch, out in runs:
-        result = run_check(batch, mode=mode, docs_dir=out / "data_docs", progress=show_progress())
+        result = run_check(
+            batch, domain="bdc", mode=mode, docs_dir=out / "data_docs", progress=show_progress()
+        )
         write_outputs(result, out)
         failed = sum(1 for r in result.results.values() if not r.success)
         table.add_row(
             f"{mode} {batch.name}",
-            str(result.counts["QXDM"].nunique()),
+            str(result.counts["unit_code"].nunique()),
             f"{result.batch.rows_read:,}",
             str(failed),
             str(len(result.critical_failures)),
@@ -79,7 +81,9 @@ def _scores_and_bulletin(console: Console, data: Path, out: Path) -> None:
     from toolkit.report import run_report
 
     t0 = time.perf_counter()
-    run = score_history(data / "incremental", out / "scores", by="month", progress=show_progress())
+    run = score_history(
+        data / "incremental", out / "scores", domain="bdc", by="month", progress=show_progress()
+    )
     u = run.update
     console.print(
         f"评分历史 / score history: {u.batches} 个批次，计数 {u.counted} 个，读取 {u.rows_read:,} 行，"
@@ -94,15 +98,17 @@ def _scores_and_bulletin(console: Console, data: Path, out: Path) -> None:
         f"{last} 年 {yearly[last]:.2f}（月度 / monthly {trend['average'].iloc[0]:.2f} → "
         f"{trend['average'].iloc[-1]:.2f}）"
     )
+    unit = run.domain.unit
     current = run.table[run.table["period"] == run.table["period"].max()].sort_values("rank")
     t = Table(
-        title=f"{current['period'].iloc[0]} 区县排名 / district ranking (前三与后三 / top and bottom 3)"
+        title=f"{current['period'].iloc[0]} {unit.label_zh}排名 / {unit.label_en} ranking "
+        "(前三与后三 / top and bottom 3)"
     )
-    for col in ("名次 / rank", "区县 / district", "得分 / score", "等级 / grade"):
+    for col in ("名次 / rank", f"{unit.label_zh} / {unit.label_en}", "得分 / score", "等级 / grade"):
         t.add_column(col)
     shown = current if len(current) <= 6 else pd.concat([current.head(3), current.tail(3)])
     for _, r in shown.iterrows():
-        t.add_row(str(r["rank"]), f"{r['QXDM']} {r['QXMC']}", f"{r['score']:.1f}", str(r["grade"]))
+        t.add_row(str(r["rank"]), f"{r['unit_code']} {r['unit_name']}", f"{r['score']:.1f}", str(r["grade"]))
     console.print(t)
 
     t0 = time.perf_counter()
@@ -111,6 +117,7 @@ def _scores_and_bulletin(console: Console, data: Path, out: Path) -> None:
     paths = run_report(
         period="month",
         out_dir=out / "report",
+        domain=run.domain,
         scored={"scores": run.table, "trace": run.period.indicators, "counts": counts},
     )
     console.print(

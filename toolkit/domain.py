@@ -14,8 +14,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from toolkit.conditions import Condition, parse_condition
 from toolkit.errors import ConfigError
+from toolkit.overlay import apply_overlay
+from toolkit.rules import DIMENSIONS, META_KEYS, PLAUSIBLE_TYPE, SEVERITIES, Rule
 from toolkit.sqlcompile import vet_rule
 from toolkit.validators import plausible_years
 from toolkit.yamlfile import load_yaml
@@ -26,96 +27,61 @@ EXPECTATIONS_DIR = Path(
     os.environ.get("DQ_EXPECTATIONS", Path(__file__).resolve().parent.parent / "expectations")
 )
 
-#: The expectation type whose window bounds the as-of (see :meth:`Domain.plausible_years`).
-PLAUSIBLE_TYPE = "expect_column_values_to_be_plausible_datetime"
-SEVERITIES = ("critical", "warning")
-DIMENSIONS = (
-    "completeness",
-    "validity",
-    "uniqueness",
-    "consistency",
-    "timeliness",
-    "coverage",
-    "closed_loop",
-)
-META_KEYS = (
-    "rule_id",
-    "table",
-    "field",
-    "dimension",
-    "severity",
-    "applies_to",
-    "message_zh",
-    "fix_zh",
-    "standard",
-    "requires",
-)
-
 
 @dataclass(frozen=True)
-class Rule:
-    """One expectation of a suite, seen as a rule: its id, where it runs, and what it tells the user."""
+class Unit:
+    """The unit of assessment of a pack (``unit:`` in ``domain.yaml``): who is scored and ranked — a
+    county (``bdc``), a fund centre (``gjj``), a department (``sgs``).
 
-    rule_id: str
-    suite: str
-    target: str  # table code or view name the suite validates
-    target_kind: str  # "table" | "view"
-    type: str  # Great Expectations expectation type
-    kwargs: dict[str, Any]
-    meta: dict[str, Any]
+    ``column`` is the unit's code column in every table, ``columns`` overrides it per table. ``names``
+    says where a unit's name comes from: ``regions`` (the GB/T 2260 names of python-stdnum's region
+    list), ``column:<FIELD>`` (a column of the data, e.g. the department's name beside its code) or
+    ``file:<csv>`` (``code,name`` beside ``domain.yaml``). ``geographic`` is ``county`` or ``prefecture``
+    when the units are places a map can show, else ``none``."""
 
-    @property
-    def table(self) -> str:
-        return self.meta["table"]
+    column: str
+    label_zh: str = "单位"
+    label_en: str = "unit"
+    columns: dict[str, str] = field(default_factory=dict)
+    names: str = "column"
+    geographic: str = "none"
+    name_table: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def field(self) -> str:
-        return self.meta["field"]
+    def column_of(self, table: str) -> str:
+        """The unit column of ``table`` (a table or a prepared view)."""
+        return self.columns.get(table, self.column)
 
-    @property
-    def dimension(self) -> str:
-        return self.meta["dimension"]
+    def is_scored(self, code: Any) -> bool:
+        """Whether rows of this unit code are scored and ranked: a county (or prefecture) code of the
+        region list for geographic units, any non-empty code otherwise. Rows that cannot be attributed
+        to a unit are reported by the pack's own rules (e.g. ``*.qxdm.code``), not scored."""
+        if not isinstance(code, str) or not code.strip():
+            return False
+        if self.geographic == "county":
+            from toolkit import regions
 
-    @property
-    def severity(self) -> str:
-        return self.meta["severity"]
+            return regions.is_county_code(code)
+        if self.geographic == "prefecture":
+            from toolkit import regions
 
-    @property
-    def tolerance(self) -> float:
-        return float(self.meta.get("tolerance", 0.0))
+            return regions.prefecture_name(code) is not None
+        return True
 
-    @property
-    def applies_to(self) -> list[str]:
-        return list(self.meta["applies_to"])
+    def name_of(self, code: Any, seen: dict[str, str] | None = None) -> str:
+        """A unit's name: from ``seen`` (names read from the data), the pack's name file, or the region
+        list; empty when unknown."""
+        if code is None or (isinstance(code, float) and code != code) or str(code) == "":
+            return ""
+        code = str(code)
+        if seen and seen.get(code):
+            return seen[code]
+        if code in self.name_table:
+            return self.name_table[code]
+        if self.names == "regions":
+            from toolkit import regions
 
-    @property
-    def requires(self) -> list[str]:
-        return list(self.meta.get("requires") or [self.table])
-
-    @property
-    def condition(self) -> Condition | None:
-        """The row condition, parsed by the strict parser (:mod:`toolkit.conditions`)."""
-        return parse_condition(self.kwargs.get("row_condition"))
-
-    @property
-    def row_condition(self) -> str | None:
-        """The row condition as written in the suite (text), or ``None``."""
-        cond = self.condition
-        return cond.text if cond else None
-
-    def expectation_config(self) -> dict[str, Any]:
-        """The Great Expectations configuration (type, kwargs, meta, severity) of this rule. The row
-        condition is handed over as a structured Great Expectations condition built from the parsed
-        tree, never as text that Great Expectations would pass to ``DataFrame.query``."""
-        kwargs = dict(self.kwargs)
-        kwargs.pop("condition_parser", None)
-        kwargs.pop("row_condition", None)
-        cond = self.condition
-        if cond is not None:
-            kwargs["row_condition"] = cond.gx()
-        if self.tolerance > 0:
-            kwargs["mostly"] = round(1.0 - self.tolerance, 10)
-        return {"type": self.type, "kwargs": kwargs, "meta": dict(self.meta), "severity": self.severity}
+            return regions.county_name(code) or regions.prefecture_name(code) or ""
+        return ""
 
 
 @dataclass
@@ -187,6 +153,105 @@ class Domain:
             )
         return list(modes[mode]["tables"])
 
+    @cached_property
+    def unit(self) -> Unit:
+        """The unit of assessment (see :class:`Unit`); a pack without ``unit:`` is a configuration error."""
+        raw = self.config.get("unit")
+        if not isinstance(raw, dict) or not isinstance(raw.get("column"), str):
+            raise ConfigError(
+                f"领域包 {self.name} 没有写明考核对象（domain.yaml 的 unit.column）。",
+                f"pack {self.name} does not declare its unit of assessment (unit.column in domain.yaml).",
+                path=self.path / "domain.yaml",
+                fix_zh="例如 unit: {column: <单位代码字段>, label_zh: 区县, names: regions}",
+                fix_en="e.g. unit: {column: <unit code field>, label_zh: county, names: regions}",
+            )
+        known = {"column", "label_zh", "label_en", "columns", "names", "geographic"}
+        extra = set(raw) - known
+        names = str(raw.get("names", "column"))
+        geographic = str(raw.get("geographic", "none"))
+        if (
+            extra
+            or geographic not in ("county", "prefecture", "none")
+            or not (names in ("regions", "column") or names.startswith(("column:", "file:")))
+        ):
+            raise ConfigError(
+                f"domain.yaml 的 unit 写法有误：{sorted(map(str, extra)) or names or geographic}",
+                f"bad unit in domain.yaml: {sorted(map(str, extra)) or names or geographic}",
+                path=self.path / "domain.yaml",
+                fix_zh="可用的键：column、label_zh、label_en、columns、names、geographic。",
+                fix_en="keys: column, label_zh, label_en, columns, names (regions | column:F | file:F), "
+                "geographic (county | prefecture | none).",
+            )
+        table: dict[str, str] = {}
+        if names.startswith("file:"):
+            import csv
+
+            p = self.path / names[5:]
+            try:
+                rows = list(csv.reader(p.read_text(encoding="utf-8-sig").splitlines()))
+            except OSError as exc:
+                raise ConfigError(
+                    f"无法读取单位名称文件：{exc}", f"cannot read the unit names: {exc}", path=p
+                ) from exc
+            table = {r[0]: r[1] for r in rows[1:] if len(r) >= 2}
+        return Unit(
+            column=raw["column"],
+            label_zh=str(raw.get("label_zh", "单位")),
+            label_en=str(raw.get("label_en", "unit")),
+            columns={str(k): str(v) for k, v in (raw.get("columns") or {}).items()},
+            names=names,
+            geographic=geographic,
+            name_table=table,
+        )
+
+    @property
+    def legacy_columns(self) -> dict[str, str]:
+        """Extra output columns a pack keeps for outside readers (``legacy_columns:`` in ``domain.yaml``):
+        ``unit_code`` / ``unit_name`` / ``record_key`` → the old column name (``bdc``: QXDM, QXMC, YWH)."""
+        raw = self.config.get("legacy_columns") or {}
+        bad = set(raw) - {"unit_code", "unit_name", "record_key"}
+        if bad:
+            raise ConfigError(
+                f"legacy_columns 只能写 unit_code、unit_name、record_key：{sorted(map(str, bad))}",
+                f"legacy_columns takes unit_code, unit_name, record_key only: {sorted(map(str, bad))}",
+                path=self.path / "domain.yaml",
+            )
+        return {str(k): str(v) for k, v in raw.items()}
+
+    def with_legacy(self, frame: Any) -> Any:
+        """``frame`` (with ``unit_code``/``unit_name``/``record_key`` columns) plus the pack's legacy
+        columns, each placed right after the column it copies."""
+        out = frame.copy()
+        for std, old in self.legacy_columns.items():
+            if std in out.columns and old not in out.columns:
+                out.insert(list(out.columns).index(std) + 1, old, out[std])
+        return out
+
+    @property
+    def problem_fields(self) -> list[str]:
+        """Fields copied into every problem row whose table has them (``problem_fields:``; bdc: YWH)."""
+        return [str(f) for f in self.config.get("problem_fields") or []]
+
+    def record_key(self, table: str) -> list[str]:
+        """The columns that identify a record of ``table`` (the dictionary's ``key``)."""
+        key = self.tables.get(table, {}).get("key")
+        return list(key) if isinstance(key, list) else [key] if key else []
+
+    @property
+    def label(self) -> str:
+        """The pack's Chinese name (``label_zh``), e.g. 不动产登记."""
+        return str(self.config.get("label_zh", self.name))
+
+    @property
+    def period(self) -> str:
+        """The grain of incremental batches: ``day`` (a folder per day, ``YYYY-MM-DD``) or ``month``
+        (``YYYY-MM``)."""
+        return str(self.config.get("period", "day"))
+
+    def title(self, key: str, default: str = "") -> str:
+        """A report title of the pack (``titles:`` in ``domain.yaml``)."""
+        return str((self.config.get("titles") or {}).get(key, default))
+
     def core_tables(self, mode: str) -> list[str]:
         """The tables every batch of ``mode`` must contain (``core:`` under the mode in ``domain.yaml``;
         none when absent): a batch without one cannot pass (:class:`~toolkit.errors.CoreTableMissingError`)."""
@@ -205,6 +270,18 @@ class Domain:
     @property
     def views(self) -> dict[str, dict[str, Any]]:
         return self.config.get("views", {})
+
+    def with_suites(self, suites: dict[str, dict[str, Any]], overlay: dict[str, Any] | None) -> Domain:
+        """The same pack with other suites (a deep copy of ``suites``) and the overlay that made them."""
+        return Domain(
+            name=self.name,
+            path=self.path,
+            config=self.config,
+            dictionary=self.dictionary,
+            suites=copy.deepcopy(suites),
+            overlay=overlay,
+            views_sql=self.views_sql,
+        )
 
     # ------------------------------------------------------------------ rules
     @cached_property
@@ -327,7 +404,7 @@ def domain_path(name_or_path: str | Path) -> Path:
     return p
 
 
-def load_domain(name_or_path: str | Path = "bdc", overlay: str | Path | None = None) -> Domain:
+def load_domain(name_or_path: str | Path, overlay: str | Path | None = None) -> Domain:
     """Read a domain pack (and optionally apply a locality's overlay, see :mod:`toolkit.overlay`)."""
     path = domain_path(name_or_path)
     config = _read_yaml(path / "domain.yaml")
@@ -370,19 +447,10 @@ def load_domain(name_or_path: str | Path = "bdc", overlay: str | Path | None = N
             f"规则编号重复：{', '.join(dup)}", f"duplicate rule ids: {', '.join(dup)}", path=path
         )
     if overlay is not None:
-        from toolkit.overlay import apply_overlay
-
         domain = apply_overlay(domain, overlay)
     return domain
 
 
 def copy_domain(domain: Domain, suites: dict[str, dict[str, Any]], overlay: dict[str, Any] | None) -> Domain:
-    return Domain(
-        name=domain.name,
-        path=domain.path,
-        config=domain.config,
-        dictionary=domain.dictionary,
-        suites=copy.deepcopy(suites),
-        overlay=overlay,
-        views_sql=domain.views_sql,
-    )
+    """``domain`` with other suites (see :meth:`Domain.with_suites`)."""
+    return domain.with_suites(suites, overlay)

@@ -1,7 +1,7 @@
 """The count engine: the domain's Great Expectations suites, counted on DuckDB over many batches at once.
 
 :func:`count_batches` reads the same suites as ``dq check`` (:func:`toolkit.domain.load_domain`, overlays
-included) and returns, per batch, key (district ``QXDM`` by default) and rule, ``element_count`` and
+included) and returns, per batch, key (the unit of assessment by default) and rule, ``element_count`` and
 ``unexpected_count`` — the numbers :func:`toolkit.check.run_check` writes to ``counts.csv`` — without
 loading any table into pandas and with bounded memory:
 
@@ -46,8 +46,7 @@ from toolkit.domain import DIMENSIONS, Domain, Rule, copy_domain, load_domain
 from toolkit.errors import ConfigError
 from toolkit.loading import FORMATS, ROW_COLUMN
 from toolkit.sqlcompile import (
-    MACROS_DECIMAL,
-    MACROS_EXACT,
+    MACROS,
     CompiledRule,
     NotCompilable,
     compile_rule,
@@ -61,8 +60,10 @@ from toolkit.tempdirs import private_tempdir
 from toolkit.views import AS_OF_TABLE, BATCH_COLUMN, sandbox
 from toolkit.views import MACROS as VIEW_MACROS
 
-__all__ = ["EngineCounts", "add_periods", "batch_date", "count_batches", "resolve_batches"]
+__all__ = ["UNIT_KEY", "EngineCounts", "add_periods", "batch_date", "count_batches", "resolve_batches"]
 
+#: The grouping key that stands for each table's unit column (see :class:`toolkit.domain.Unit`).
+UNIT_KEY = "unit_code"
 COUNT_COLUMNS = [
     "rule_id",
     "table",
@@ -83,8 +84,8 @@ class EngineCounts:
     ``counts``: one row per batch × key value(s) × rule of the mode — ``batch``, the keys, ``rule_id``,
     ``table``, ``field``, ``dimension``, ``severity``, ``element_count``, ``unexpected_count``,
     ``evaluated`` (False: a table it needs is absent from that batch, or it raised; counts are then 0)
-    and ``engine`` (``"duckdb"`` or ``"gx"``). For keys ``("QXDM",)`` the rows of one batch are exactly
-    the rows of ``dq check``'s ``counts.csv`` (same districts, same numbers).
+    and ``engine`` (``"duckdb"`` or ``"gx"``). For the default key ``unit_code`` the rows of one batch are
+    exactly the rows of ``dq check``'s ``counts.csv`` (same units, same numbers).
 
     ``rows``: per batch × keys × table present: ``rows`` (rows read = rows checked) and, for every
     dimension, ``failing_<dimension>``: rows of that table failing at least one evaluated rule of that
@@ -104,7 +105,9 @@ class EngineCounts:
     not_evaluated: pd.DataFrame = field(default_factory=pd.DataFrame)
     gx_rules: dict[str, str] = field(default_factory=dict)
     as_of: dict[str, dt.datetime | None] = field(default_factory=dict)
-    keys: tuple[str, ...] = ("QXDM",)
+    keys: tuple[str, ...] = ("unit_code",)
+    unit_names: dict[str, str] = field(default_factory=dict)
+    """Unit code → name, for packs whose unit names are in the data (``names: column:<FIELD>``)."""
 
 
 # ------------------------------------------------------------------------------------------------ batches
@@ -224,8 +227,7 @@ def _connect(
     with contextlib.suppress(duckdb.Error):  # refused inside Jupyter without ipywidgets (DuckDB 2.0)
         con.execute("SET enable_progress_bar = false")
     con.execute(VIEW_MACROS)
-    con.execute(MACROS_EXACT)
-    con.execute(MACROS_DECIMAL)
+    con.execute(MACROS)
     con.execute(
         "CREATE TABLE dq_county AS SELECT unnest(CAST(? AS VARCHAR[])) AS dq_code", [list(county_codes())]
     )
@@ -341,12 +343,28 @@ def _as_of_aggs(dom: Domain, table: _Table) -> list[tuple[str, str]]:
     return out
 
 
+def _unit_name_aggs(dom: Domain, table: _Table, keys: Sequence[str]) -> list[tuple[str, str]]:
+    """For a pack whose unit names are in the data (``names: column:<FIELD>``): the name column of the
+    table, aggregated per unit (its largest value; one name per code is expected)."""
+    if UNIT_KEY not in keys or not dom.unit.names.startswith("column:"):
+        return []
+    col = dom.unit.names.split(":", 1)[1]
+    return [(f"t.{ident(col)}", "dq_unit_name")] if col in table.columns else []
+
+
 def _target_columns(con: duckdb.DuckDBPyConnection, target: str) -> list[str]:
     return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {ident(target)}").fetchall()]
 
 
+def _key_source(dom: Domain, key: str, target: str) -> str:
+    """The column of ``target`` a grouping key reads: :data:`UNIT_KEY` is the pack's unit column of that
+    table or view (``Domain.unit.column_of``); any other key is a column of the same name."""
+    return dom.unit.column_of(target) if key == UNIT_KEY else key
+
+
 def _pass(
     con: duckdb.DuckDBPyConnection,
+    dom: Domain,
     target: str,
     compiled: list[CompiledRule],
     keys: Sequence[str],
@@ -359,8 +377,10 @@ def _pass(
     """One SELECT over ``target``: per batch and keys, rows and per-rule element / unexpected counts
     (``e_i``, ``u_i``), rows failing a rule of each dimension (``f_<dimension>``) and, for each
     ``(expression, name)`` of ``maxima``, the largest value of the expression."""
+    sources = [_key_source(dom, k, target) for k in keys]
     key_sql = [
-        f"coalesce(t.{ident(k)}, '') AS {ident(k)}" if k in target_cols else f"'' AS {ident(k)}" for k in keys
+        f"coalesce(t.{ident(src)}, '') AS {ident(k)}" if src in target_cols else f"'' AS {ident(k)}"
+        for k, src in zip(keys, sources, strict=True)
     ]
     ctes: dict[str, str] = {}
     joins: dict[str, str] = {}
@@ -447,8 +467,11 @@ def _gx_counts(
         if r is None or r.error:
             continue
         frame = res.frames[rule.target]
+        src = {k: _key_source(dom, k, rule.target) for k in keys}
         key_frame = pd.DataFrame(
-            {k: frame[k] if k in frame.columns else None for k in keys}, index=frame.index, dtype=object
+            {k: frame[src[k]] if src[k] in frame.columns else None for k in keys},
+            index=frame.index,
+            dtype=object,
         ).fillna("")
         key_frame[ROW_COLUMN] = frame[ROW_COLUMN]
         applies = key_frame.loc[_rule_rows(frame, rule).index]
@@ -545,7 +568,7 @@ def _open(
 
 
 def read_batch_frames(
-    batch: Path | str, *, domain: str | Path | Domain = "bdc", mode: str = "incremental"
+    batch: Path | str, *, domain: str | Path | Domain, mode: str = "incremental"
 ) -> dict[str, pd.DataFrame]:
     """The tables of one batch exactly as the engine reads them (text or ``None``; no ``_ROW``), for
     tests and debugging — small batches only (this one *does* build pandas frames)."""
@@ -574,6 +597,11 @@ def _not_evaluated(s: _Session, rules: list[Rule]) -> dict[tuple[str, str], str]
             if missing:
                 out[(b, r.rule_id)] = f"缺少表 / table absent: {', '.join(missing)}"
                 continue
+            table = s.tables.get(r.table)
+            absent = [c for c in r.requires_columns if table is None or c not in table.present.get(b, set())]
+            if absent:
+                out[(b, r.rule_id)] = f"缺少列 / column absent: {', '.join(absent)}"
+                continue
             if r.target in s.dom.views:
                 built = all(t in s.present[b] for t in s.dom.views[r.target].get("tables", []))
             else:
@@ -589,12 +617,12 @@ def _not_evaluated(s: _Session, rules: list[Rule]) -> dict[tuple[str, str], str]
 def count_batches(
     batches: Path | str | Sequence[Path | str],
     *,
-    domain: str | Path | Domain = "bdc",
+    domain: str | Path | Domain,
     mode: str = "incremental",
     overlay: str | Path | None = None,
     as_of: dt.datetime | None = None,
     calendar: workdays.WorkdayCalendar | None = None,
-    keys: Sequence[str] = ("QXDM",),
+    keys: Sequence[str] = ("unit_code",),
     progress: bool = False,
     memory_limit: str = "1.5GB",
     threads: int | None = None,
@@ -607,8 +635,9 @@ def count_batches(
     batch folders; batch names (folder names) must be unique. ``domain``/``overlay``: as
     :func:`toolkit.domain.load_domain` (or a loaded :class:`~toolkit.domain.Domain`). ``as_of``: one
     as-of for every batch; default: each batch's latest timestamp, as ``dq check``. ``calendar``: the
-    working-day calendar (default: built-in). ``keys``: the columns to group by (a column a table or view
-    lacks counts as ``""``, like an empty district). ``memory_limit``/``threads``: DuckDB settings
+    working-day calendar (default: built-in). ``keys``: the columns to group by — ``unit_code`` (the
+    default) reads each table's or view's unit column (:class:`toolkit.domain.Unit`), any other key the
+    column of that name; a column a table or view lacks counts as ``""``, like an empty unit. ``memory_limit``/``threads``: DuckDB settings
     (the process needs about 0.3 GB more than ``memory_limit``: Python, pandas, the result frames);
     ``storage``: where the tables read are kept — ``"memory"``, ``"disk"`` (a compressed database
     file; tables larger than memory are read back from it rather than spilled uncompressed) or
@@ -640,7 +669,7 @@ def count_batches(
     bad = [k for k in keys if k in reserved or k.startswith("failing_") or keys.count(k) > 1]
     if bad:
         raise ConfigError(
-            f"分组列 {bad} 无效。", f"invalid key column(s) {bad}.", fix_en="use field codes, e.g. QXDM"
+            f"分组列 {bad} 无效。", f"invalid key column(s) {bad}.", fix_en="use unit_code or field codes"
         )
     calendar = calendar or workdays.WorkdayCalendar()
     batch_dirs = resolve_batches(batches)
@@ -702,17 +731,32 @@ def count_batches(
             long: list[pd.DataFrame] = []
             row_frames = []
             as_of_text: dict[str, str | None] = dict.fromkeys(s.batches)
+            unit_names: dict[str, str] = {}
             all_b = set(s.batches)
             for code, t in s.tables.items():
                 if not t.sources:
                     continue
                 crs = compiled.get(code, [])
                 asof = _as_of_aggs(dom, t) if as_of is None else []
+                names = _unit_name_aggs(dom, t, keys)
                 _log(progress, f"counting {code}: {len(crs)} rule(s)")
                 df = _pass(
-                    con, code, crs, keys, target_cols.get(code, t.columns), evaluated_in, all_b, True, asof
+                    con,
+                    dom,
+                    code,
+                    crs,
+                    keys,
+                    target_cols.get(code, t.columns),
+                    evaluated_in,
+                    all_b,
+                    True,
+                    [*asof, *names],
                 )
                 long += _collect(df, crs, keys)
+                if names:
+                    for u, n in df.groupby(UNIT_KEY)["dq_unit_name"].max().items():
+                        if isinstance(n, str) and n and u:
+                            unit_names.setdefault(str(u), n)
                 for j in range(len(asof)):
                     for b, v in df.groupby("batch")[f"asof_{j}"].max().items():
                         if isinstance(v, str) and (as_of_text[b] is None or v > as_of_text[b]):  # type: ignore[operator]
@@ -734,7 +778,7 @@ def count_batches(
                 if target in s.tables:
                     continue
                 _log(progress, f"counting {target}: {len(crs)} rule(s)")
-                df = _pass(con, target, crs, keys, target_cols[target], evaluated_in, all_b, False)
+                df = _pass(con, dom, target, crs, keys, target_cols[target], evaluated_in, all_b, False)
                 long += _collect(df, crs, keys)
             rows = pd.concat(row_frames, ignore_index=True) if row_frames else None
             file_rows: dict[tuple[str, str], int] = {}
@@ -818,6 +862,7 @@ def count_batches(
         gx_rules=gx_rules,
         as_of=as_of_by_batch,
         keys=keys,
+        unit_names=unit_names,
     )
 
 

@@ -3,13 +3,26 @@
 Every error a user can cause says, in Chinese first and English after, *which* file, column or row is
 at fault and *what to do*. The command line maps :class:`InputError` to exit code 2.
 
-    DQError
-    ├── InputError            the batch cannot be used (exit 2)
+    DQError                       every error a user can cause: exit 2 unless said otherwise
+    ├── InputError                the batch cannot be used
     │   ├── BatchNotFoundError
     │   ├── NoKnownTableError
-    │   ├── UnreadableFileError   (wrong encoding, corrupt xlsx/parquet, empty file)
+    │   ├── CoreTableMissingError   a mode's core table has no file
+    │   ├── MisnamedTableFileError  a file named almost like a table
+    │   ├── MisplacedTableFileError a table's file in a subfolder
+    │   ├── UnreadableFileError     (wrong encoding, corrupt xlsx/parquet, empty file, NUL bytes, …)
     │   └── MissingColumnError
-    └── ConfigError           a domain pack, overlay or holiday file is wrong
+    ├── ConfigError               a domain pack, overlay, roster or holiday file is wrong
+    ├── LedgerError               the ledger cannot be used or an operation is refused
+    │   ├── TransitionError ── StateConflictError
+    │   └── ProblemNotFoundError
+    ├── LessonError               a lesson cannot go on
+    ├── CJKFontNotFoundError      no font shows Chinese
+    └── InternalError             a defect of the toolkit (exit 3)
+        └── InternalCountError
+
+    DQWarning                     a warning, printed once per command and kept in summary.json
+    NotCompilable                 (internal) a rule the engine hands to Great Expectations
 """
 
 from __future__ import annotations
@@ -92,9 +105,9 @@ class MissingColumnError(InputError):
             f"表 {table} 缺少必需的列：{cols}。",
             f"table {table} lacks required column(s): {cols}.",
             path=path,
-            fix_zh="请按数据规范导出全部字段（列名使用字段代码，如 YWH、QXDM），再重新检查。",
-            fix_en="export every field of the data contract (column names are field codes such as "
-            "YWH, QXDM) and run the check again.",
+            fix_zh="请按数据规范导出全部字段（列名使用字段代码），再重新检查。",
+            fix_en="export every field of the data contract (column names are the field codes) and run the "
+            "check again.",
         )
         self.table = table
         self.columns = columns
@@ -133,3 +146,66 @@ class MisnamedTableFileError(InputError):
 class MisplacedTableFileError(InputError):
     """A known table's file lies in a subfolder of the batch folder (e.g. an archive unpacked into a
     folder of the same name) while the batch folder itself has no file for that table."""
+
+
+class CJKFontNotFoundError(DQError):
+    def __init__(self, detail_zh: str = "", detail_en: str = "") -> None:
+        super().__init__(
+            "找不到可显示中文的字体，图表中的汉字会显示为方框。" + detail_zh,
+            "no font with Chinese glyphs was found; charts would show empty boxes." + detail_en,
+            fix_zh=(
+                "运行 make（或 pip install -r requirements.lock）安装随工具包提供的 Noto Sans CJK 字体包"
+                " noto-cjk-sans-otc；或在 Debian/Ubuntu 上执行 apt install fonts-noto-cjk；"
+                "Windows、macOS 自带中文字体（微软雅黑、苹方）；也可用环境变量 DQ_CJK_FONT 指定字体文件。"
+            ),
+            fix_en=(
+                "run make (or pip install -r requirements.lock) to install the bundled Noto Sans CJK "
+                "package noto-cjk-sans-otc; or on Debian/Ubuntu: apt install fonts-noto-cjk; Windows "
+                "and macOS ship Chinese fonts (Microsoft YaHei, PingFang); or point the environment "
+                "variable DQ_CJK_FONT at a .ttf/.otf/.ttc file."
+            ),
+        )
+
+
+class LedgerError(DQError):
+    """The ledger file cannot be used, or an operation on it is refused."""
+
+
+class TransitionError(LedgerError):
+    """A change of state that the transition table does not allow."""
+
+
+class ProblemNotFoundError(LedgerError):
+    pass
+
+
+class StateConflictError(TransitionError):
+    """The problem is no longer in the state the caller saw (someone else changed it)."""
+
+
+class LessonError(DQError):
+    """A lesson cannot go on: data missing, a correction sheet that does not fit the batch, …"""
+
+
+class NotCompilable(Exception):
+    """The rule must be validated by Great Expectations (the message says why)."""
+
+
+class CalendarCoverageWarning(DQWarning):
+    """A year outside the built-in holiday data was needed; Monday-Friday was assumed."""
+
+    def __init__(self, message: str, year: int | None = None) -> None:
+        super().__init__(message)
+        self.year = year
+
+    @classmethod
+    def merge(cls, warnings: list[DQWarning]) -> list[str]:
+        years = sorted({w.year for w in warnings if isinstance(w, CalendarCoverageWarning) and w.year})
+        if len(years) <= 1:
+            return super().merge(warnings)
+        shown = "、".join(map(str, years[:5])) + (f" … {years[-1]}" if len(years) > 5 else "")
+        return [
+            f"节假日数据未覆盖 {len(years)} 个年份（{shown}），这些年份已按周一至周五为工作日计算；可提供节假日文件（date,type）补充。"
+            f" / No holiday data for {len(years)} years ({shown.replace('、', ', ')}); Monday-Friday was"
+            " assumed as working days. A holiday file (date,type) can be given."
+        ]

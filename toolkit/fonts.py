@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from toolkit.errors import DQError
+from toolkit.errors import CJKFontNotFoundError
 
 __all__ = [
     "CJK_SAMPLE",
@@ -82,25 +82,6 @@ PREFERRED_FAMILIES = (
 FONT_PACKAGES = ("noto_cjk_sans_otc",)
 
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
-
-
-class CJKFontNotFoundError(DQError):
-    def __init__(self, detail_zh: str = "", detail_en: str = "") -> None:
-        super().__init__(
-            "找不到可显示中文的字体，图表中的汉字会显示为方框。" + detail_zh,
-            "no font with Chinese glyphs was found; charts would show empty boxes." + detail_en,
-            fix_zh=(
-                "运行 make（或 pip install -r requirements.lock）安装随工具包提供的 Noto Sans CJK 字体包"
-                " noto-cjk-sans-otc；或在 Debian/Ubuntu 上执行 apt install fonts-noto-cjk；"
-                "Windows、macOS 自带中文字体（微软雅黑、苹方）；也可用环境变量 DQ_CJK_FONT 指定字体文件。"
-            ),
-            fix_en=(
-                "run make (or pip install -r requirements.lock) to install the bundled Noto Sans CJK "
-                "package noto-cjk-sans-otc; or on Debian/Ubuntu: apt install fonts-noto-cjk; Windows "
-                "and macOS ship Chinese fonts (Microsoft YaHei, PingFang); or point the environment "
-                "variable DQ_CJK_FONT at a .ttf/.otf/.ttc file."
-            ),
-        )
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,19 @@ def _mask_result(result: dict[str, Any], columns: list[str], masker: Masker) -> 
         ]
 
 
+def _raised(exception_info: Any) -> str | None:
+    """The exception message Great Expectations recorded for an expectation: at the top level, or — for
+    errors of a metric, which it does not mark as ``raised_exception`` of the expectation — per metric."""
+    if not isinstance(exception_info, dict):
+        return None
+    if exception_info.get("raised_exception"):
+        return str(exception_info.get("exception_message") or "exception")
+    for value in exception_info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return f"metric error: {value.get('exception_message') or 'exception'}"
+    return None
+
+
 def _metric_error(res: dict[str, Any], rule: Rule) -> str | None:
     """Why a result without ``raised_exception`` still cannot be trusted, or ``None``."""
     if "element_count" not in res or res.get("element_count") is None:
@@ -185,8 +198,7 @@ def run_checkpoint(
         for er in suite_result.results:
             rid = er.expectation_config.meta["rule_id"]
             res = er.result or {}
-            exc = er.exception_info or {}
-            error = exc.get("exception_message") if exc.get("raised_exception") else None
+            error = _raised(er.exception_info)
             if error is None:
                 error = _metric_error(res, by_id[rid])
             rows = [str(d[ROW_COLUMN]) for d in res.get("unexpected_index_list") or []]

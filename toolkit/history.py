@@ -1,21 +1,29 @@
-"""Score history (``dq score --history DIR``): every daily incremental batch, counted once, kept on disk.
+"""Score history (``dq score --history DIR``): every incremental batch, counted once, kept on disk.
 
 A history is a single DuckDB file (default ``OUT_DIR/history.duckdb``) with the rule counts of every
-batch folder under ``DIR`` (``DIR/2024-03-05/…``: one folder per day, named by its date). A batch is
-counted again only when it changed: its *fingerprint* is the SHA-256 of its files' names, sizes and
-modification times together with the *standard* it was counted against (the domain's suites, views and
-overlay). Changing a suite therefore recounts everything; adding a day counts only that day.
-Counting runs on the DuckDB engine (:mod:`toolkit.engine`), many batches per pass. Each batch's counts
-replace its old ones in one transaction, so a run that is killed leaves every batch either wholly old
-or wholly new.
+batch folder under ``DIR``. The pack's ``period`` (:attr:`toolkit.domain.Domain.period`) says what a batch
+folder is: ``day`` — one folder per day, named by its date (``DIR/2024-03-05/…``); ``month`` — one folder
+per month (``DIR/2024-03/…``). A batch is counted again only when it changed: its *fingerprint* is the
+SHA-256 of its files' names, sizes and modification times together with the *standard* it was counted
+against (the pack's suites, views and overlay, and the layout of this file). Changing a suite therefore
+recounts everything; adding a day counts only that day. Counting runs on the DuckDB engine
+(:mod:`toolkit.engine`), many batches per pass. Each batch's counts replace its old ones in one
+transaction, so a run that is killed leaves every batch either wholly old or wholly new. A history file
+of an earlier layout (a unit column other than ``unit_code``) is emptied and recounted.
 
-Tables of the history file::
+Tables of the history file (the unit of assessment is ``unit_code``, whatever the pack's column)::
 
-    batches(batch, day, fingerprint, standard, mode, rows_read, counted_at)
-    counts(batch, QXDM, rule_id, "table", field, dimension, severity,
+    batches(batch, day, fingerprint, standard, mode, rows_read, counted_at)   day: the batch's first day
+    counts(batch, unit_code, rule_id, "table", field, dimension, severity,
            element_count, unexpected_count, evaluated, engine)
-    rows(batch, QXDM, "table", rows, failing_<dimension>…)
+    rows(batch, unit_code, "table", rows, failing_<dimension>…)
+    units(batch, unit_code, unit_name)            names seen in the data (packs with names: column:F)
     files(batch, "table", file, rows_read)
+
+Scoring (:func:`score_frames`, :func:`score_history`, :func:`score_batches`) takes the pack (``domain``,
+required) and writes ``scores.csv``, ``indicators.csv``, ``trace.csv``, ``trend.csv`` (and
+``daily_scores.csv`` for weeks and months) with ``unit_code, unit_name`` plus the pack's legacy columns
+(:meth:`toolkit.domain.Domain.with_legacy`, the columns ``legacy_columns`` of ``domain.yaml``).
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -34,44 +43,89 @@ import pandas as pd
 from toolkit.domain import Domain, load_domain
 from toolkit.errors import BatchNotFoundError, ConfigError, InputError
 
-__all__ = ["History", "batch_folders", "fingerprint", "standard_fingerprint"]
+__all__ = [
+    "History",
+    "ScoreRun",
+    "UpdateReport",
+    "batch_folders",
+    "fingerprint",
+    "provincial_trend",
+    "score_batches",
+    "score_frames",
+    "score_history",
+    "standard_fingerprint",
+    "unit_names_from",
+    "write_scores",
+]
 
-DISTRICT = "QXDM"
+UNIT = "unit_code"
+#: Bumped when the tables of the history file change; part of the standard, so a change recounts.
+LAYOUT = 2
+TABLES = ("batches", "counts", "rows", "units", "files")
+#: Period grains of batch folders and their folder names.
+_GRAINS = {
+    "day": (re.compile(r"\d{4}-\d{2}-\d{2}"), "YYYY-MM-DD", "2024-03-05"),
+    "month": (re.compile(r"\d{4}-\d{2}"), "YYYY-MM", "2024-03"),
+}
 
 
-def batch_folders(root: str | Path) -> list[tuple[str, dt.date, Path]]:
-    """The daily batch folders under ``root``, oldest first: ``(name, day, path)``.
+def _grain(period: str) -> tuple[re.Pattern[str], str, str]:
+    if period not in _GRAINS:
+        raise ConfigError(
+            f"领域包的 period 只能是 day 或 month，实际为 {period!r}。",
+            f"a pack's period is day or month, not {period!r}.",
+            fix_zh="在 domain.yaml 中写 period: day（每天一个批次）或 period: month（每月一个批次）。",
+            fix_en="write period: day (a batch per day) or period: month (a batch per month) in domain.yaml.",
+        )
+    return _GRAINS[period]
 
-    Folders whose name is not a date (``YYYY-MM-DD``) are refused with a clear error rather than
-    skipped, so that no day's data is silently left out of the scores."""
+
+def batch_day(name: str, period: str = "day") -> dt.date | None:
+    """The first day of the batch folder ``name`` of grain ``period``, ``None`` if it is not one."""
+    pattern, _, _ = _grain(period)
+    if not pattern.fullmatch(name):
+        return None
+    try:
+        return dt.date.fromisoformat(name if period == "day" else f"{name}-01")
+    except ValueError:
+        return None
+
+
+def batch_folders(root: str | Path, period: str = "day") -> list[tuple[str, dt.date, Path]]:
+    """The batch folders under ``root``, oldest first: ``(name, first day, path)``; ``period`` is the
+    pack's grain (``day``: folders ``YYYY-MM-DD``, ``month``: folders ``YYYY-MM``).
+
+    Folders whose name is not a period of that grain are refused with a clear error rather than
+    skipped, so that no batch is silently left out of the scores."""
+    _, shape, example = _grain(period)
+    what_zh = "每天" if period == "day" else "每月"
     root = Path(root)
     if not root.is_dir():
         raise BatchNotFoundError(
             "历史数据文件夹不存在。",
             "the history folder does not exist.",
             path=root,
-            fix_zh="--history 应指向按日期分文件夹的增量数据目录（如 sample/incremental）。",
-            fix_en="--history must point at the folder of daily batches (e.g. sample/incremental).",
+            fix_zh=f"--history 应指向按{shape}分文件夹的增量数据目录（如 sample/incremental）。",
+            fix_en=f"--history must point at the folder of batches named {shape} (e.g. sample/incremental).",
         )
     out = []
     for p in sorted(root.iterdir()):
         if not p.is_dir() or p.name.startswith("."):
             continue
-        try:
-            day = dt.date.fromisoformat(p.name)
-        except ValueError:
+        day = batch_day(p.name, period)
+        if day is None:
             raise InputError(
-                f"文件夹 {p.name} 不是按日期（YYYY-MM-DD）命名的批次。",
-                f"folder {p.name} is not a daily batch named by its date (YYYY-MM-DD).",
+                f"文件夹 {p.name} 不是按{shape}命名的批次（如 {example}）。",
+                f"folder {p.name} is not a batch named by its period ({shape}, e.g. {example}).",
                 path=p,
-                fix_zh="把每天的增量数据放在以日期命名的文件夹里，其他文件夹移出该目录。",
-                fix_en="keep one folder per day named by its date; move other folders elsewhere.",
-            ) from None
+                fix_zh=f"把{what_zh}的增量数据放在以{shape}命名的文件夹里，其他文件夹移出该目录。",
+                fix_en=f"keep one folder per {period} named {shape}; move other folders elsewhere.",
+            )
         out.append((p.name, day, p))
     if not out:
         raise InputError(
-            "历史数据文件夹中没有按日期命名的批次。",
-            "the history folder holds no daily batch folders.",
+            f"历史数据文件夹中没有按{shape}命名的批次。",
+            f"the history folder holds no batch folders named {shape}.",
             path=root,
             fix_zh="确认路径，例如 sample/incremental。",
             fix_en="check the path, e.g. sample/incremental.",
@@ -90,9 +144,13 @@ def fingerprint(folder: Path, standard: str) -> str:
 
 
 def standard_fingerprint(domain: Domain, mode: str) -> str:
-    """What the counts depend on besides the data: the suites (after any overlay), the views, the mode."""
+    """What the counts depend on besides the data: the suites (after any overlay), the views, the mode,
+    the pack's unit column(s) and the layout of the history file."""
+    unit = domain.unit
     payload = {
+        "layout": LAYOUT,
         "mode": mode,
+        "unit": {"column": unit.column, "columns": unit.columns, "names": unit.names},
         "suites": domain.suites,
         "views": getattr(domain, "views_sql", {}),
         "overlay": (domain.overlay or {}).get("sha256") if isinstance(domain.overlay, dict) else None,
@@ -112,19 +170,22 @@ class UpdateReport:
 
 
 class History:
-    """The persistent counts of a folder of daily batches."""
+    """The persistent counts of a folder of batches of one pack (``domain``: a shipped pack's name, a
+    pack folder or a loaded :class:`~toolkit.domain.Domain`; required)."""
 
     def __init__(
         self,
         path: str | Path,
         *,
-        domain: str | Domain = "bdc",
+        domain: str | Path | Domain,
         mode: str = "incremental",
         overlay: str | Path | None = None,
     ) -> None:
         self.path = Path(path)
         self.domain = domain if isinstance(domain, Domain) else load_domain(domain, overlay=overlay)
         self.mode = mode
+        self.period = self.domain.period
+        _grain(self.period)
         self.standard = standard_fingerprint(self.domain, mode)
 
     # ----------------------------------------------------------------------------------------- store
@@ -149,13 +210,23 @@ class History:
         q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
         return bool(con.execute(q, [table]).fetchone()[0])
 
+    def _columns(self, con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+        return {r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()}
+
+    def _current_layout(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Whether the file's tables have this module's layout (an empty file has)."""
+        for table in ("counts", "rows"):
+            if self._has(con, table) and UNIT not in self._columns(con, table):
+                return False
+        return True
+
     def known(self) -> dict[str, str]:
-        """batch → fingerprint of what the history holds."""
+        """batch → fingerprint of what the history holds (nothing for a file of an earlier layout)."""
         if not self.path.exists():
             return {}
         con = self._connect(read_only=True)
         try:
-            if not self._has(con, "batches"):
+            if not self._has(con, "batches") or not self._current_layout(con):
                 return {}
             return dict(con.execute("SELECT batch, fingerprint FROM batches").fetchall())
         finally:
@@ -170,7 +241,8 @@ class History:
         import time
 
         t0 = time.perf_counter()
-        folders = batch_folders(root)
+        folders = batch_folders(root, self.period)
+        self._upgrade()
         known = self.known()
         prints = {name: fingerprint(path, self.standard) for name, _, path in folders}
         todo = [(n, d, p) for n, d, p in folders if known.get(n) != prints[n]]
@@ -193,6 +265,21 @@ class History:
             self._remove(gone)
         return UpdateReport(len(folders), len(todo), len(gone), rows_read, time.perf_counter() - t0)
 
+    def _upgrade(self) -> None:
+        """Empty a history file of an earlier layout (its batches are then counted again)."""
+        if not self.path.exists():
+            return
+        con = self._connect()
+        try:
+            if self._current_layout(con):
+                return
+            con.execute("BEGIN TRANSACTION")
+            for table in TABLES:
+                con.execute(f'DROP TABLE IF EXISTS "{table}"')
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
     def _store(self, part: Sequence[tuple[str, dt.date, Path]], prints: dict[str, str], res) -> None:
         names = [n for n, _, _ in part]
         now = dt.datetime.now().replace(microsecond=0)
@@ -209,7 +296,13 @@ class History:
                 "counted_at": now,
             }
         )
-        frames = {"batches": batches, "counts": res.counts, "rows": res.rows, "files": res.files}
+        frames = {
+            "batches": batches,
+            "counts": res.counts,
+            "rows": res.rows,
+            "units": _units_frame(res.counts, getattr(res, "unit_names", {}) or {}),
+            "files": res.files,
+        }
         con = self._connect()
         try:
             con.execute("BEGIN TRANSACTION")
@@ -230,7 +323,7 @@ class History:
             con.close()
 
     def _add_missing_columns(self, con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-        have = {r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()}
+        have = self._columns(con, table)
         for col in frame.columns:
             if col not in have:
                 con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{col}" BIGINT DEFAULT 0')
@@ -240,7 +333,7 @@ class History:
         con = self._connect()
         try:
             con.execute("BEGIN TRANSACTION")
-            for table in ("batches", "counts", "rows", "files"):
+            for table in TABLES:
                 if self._has(con, table):
                     con.execute(f'DELETE FROM "{table}" WHERE batch IN (SELECT unnest(?))', [names])
             con.execute("COMMIT")
@@ -250,7 +343,9 @@ class History:
     # ------------------------------------------------------------------------------------------ read
 
     def frames(self, *, start: dt.date | None = None, end: dt.date | None = None) -> dict[str, pd.DataFrame]:
-        """``counts`` and ``rows`` with a ``period`` column (the batch's day, ``YYYY-MM-DD``)."""
+        """``counts``, ``rows``, ``units`` and ``files`` with a ``period`` column (the batch's period:
+        ``YYYY-MM-DD`` for daily batches, ``YYYY-MM`` for monthly ones) and ``batches``."""
+        fmt = "%Y-%m-%d" if self.period == "day" else "%Y-%m"
         con = self._connect(read_only=True)
         try:
             where, args = "WHERE true", []
@@ -261,9 +356,12 @@ class History:
                 where += " AND b.day <= ?"
                 args.append(end)
             out = {}
-            for table in ("counts", "rows", "files"):
+            for table in ("counts", "rows", "units", "files"):
+                if not self._has(con, table):
+                    out[table] = pd.DataFrame(columns=["period", "batch", UNIT])
+                    continue
                 sql = (
-                    f"SELECT strftime(b.day, '%Y-%m-%d') AS period, t.* FROM \"{table}\" t "
+                    f"SELECT strftime(b.day, '{fmt}') AS period, t.* FROM \"{table}\" t "
                     f"JOIN batches b USING (batch) {where} ORDER BY b.day"
                 )
                 out[table] = con.execute(sql, args).df()
@@ -272,38 +370,73 @@ class History:
         finally:
             con.close()
 
+    def unit_names(self) -> dict[str, str]:
+        """Unit code → the latest name seen in the data (packs whose names are in the data)."""
+        frame = self.frames()["units"]
+        if frame.empty or "unit_name" not in frame.columns:
+            return {}
+        return unit_names_from(frame)
+
+
+def _units_frame(counts: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """``batch, unit_code, unit_name`` of the units of each batch whose name was seen in the data."""
+    cols = ["batch", UNIT, "unit_name"]
+    if counts.empty or not names:
+        return pd.DataFrame({c: pd.Series(dtype=str) for c in cols})
+    pairs = counts[["batch", UNIT]].drop_duplicates()
+    pairs = pairs.assign(unit_name=pairs[UNIT].map(dict(names)))
+    return pairs.dropna(subset=["unit_name"]).reset_index(drop=True)[cols]
+
+
+def unit_names_from(units: pd.DataFrame | None) -> dict[str, str]:
+    """Unit code → name from a ``units`` frame (the latest batch's name wins)."""
+    if units is None or units.empty or "unit_name" not in units.columns:
+        return {}
+    frame = units.dropna(subset=["unit_name"])
+    if "period" in frame.columns:
+        frame = frame.sort_values("period", kind="stable")
+    return {str(c): str(n) for c, n in zip(frame[UNIT], frame["unit_name"], strict=True) if n}
+
 
 # ================================================================================================ scoring
 
 
 @dataclass
 class ScoreRun:
-    """What ``dq score`` computed: daily scores, the period scores asked for, and how they came about."""
+    """What ``dq score`` computed: daily scores, the period scores asked for, and how they came about.
+
+    ``table`` is ``scores.csv`` as written (``unit_code, unit_name`` and the pack's legacy columns);
+    ``trend`` is ``trend.csv``."""
 
     by: str
-    daily: object  # toolkit.scoring.ScoreResult, one group per day
-    period: object  # toolkit.scoring.ScoreResult for ``by`` (the daily result itself when by == "day")
+    daily: object  # toolkit.scoring.ScoreResult, one group per batch (day, or month for monthly packs)
+    period: object  # toolkit.scoring.ScoreResult for ``by`` (the daily result itself when by is the grain)
     table: pd.DataFrame  # scores.csv
-    trend: pd.DataFrame  # provincial figures per period
+    trend: pd.DataFrame  # figures of all units per period
+    domain: Domain | None = None
     update: UpdateReport | None = None
     frames: dict[str, pd.DataFrame] | None = None
+    unit_names: dict[str, str] = field(default_factory=dict)
 
 
-def provincial_trend(table: pd.DataFrame, config=None) -> pd.DataFrame:
-    """Per period: the provincial average of district scores (the headline 平均分), its grade, the
-    spread and how many districts meet the standard (A4 or better)."""
+def provincial_trend(table: pd.DataFrame, config) -> pd.DataFrame:
+    """Per period: the average of the units' scores (the headline 平均分, e.g. the province's), its grade,
+    the spread and how many units meet the standard (``pass_grade`` of the scoring model or better).
+    Columns: ``period, units, average, min, max, meeting_standard, grade``."""
     from toolkit import scoring
 
-    cfg = config or scoring.load_scoring("bdc")
+    cfg = config
+    if not isinstance(cfg, scoring.ScoringConfig):
+        raise TypeError("config must be the pack's ScoringConfig (toolkit.scoring.load_scoring(domain))")
     scored = table[table["score"].notna()]
     g = scored.groupby("period", sort=True)["score"]
     out = pd.DataFrame(
         {
-            "districts": g.size(),
+            "units": g.size(),
             "average": g.mean().map(lambda v: scoring.round_half_up(v, 2)),
             "min": g.min(),
             "max": g.max(),
-            "meeting_standard": scored.assign(ok=scored["grade"].isin(["A1", "A2", "A3", "A4"]))
+            "meeting_standard": scored.assign(ok=scored["grade"].map(cfg.meets).astype(bool))
             .groupby("period")["ok"]
             .sum(),
         }
@@ -312,41 +445,84 @@ def provincial_trend(table: pd.DataFrame, config=None) -> pd.DataFrame:
     return out
 
 
+def _load(domain: str | Path | Domain, overlay: str | Path | None = None) -> Domain:
+    return domain if isinstance(domain, Domain) else load_domain(domain, overlay=overlay)
+
+
+def _standard_units(frame: pd.DataFrame | None, dom: Domain) -> pd.DataFrame | None:
+    """``frame`` with ``unit_code`` (and ``unit_name``): a frame that only has the pack's legacy columns
+    (an older ``counts.csv``, a ledger's figures by the old unit column) gets them from those."""
+    if frame is None:
+        return None
+    out = frame
+    for std, old in dom.legacy_columns.items():
+        if std not in out.columns and old in out.columns:
+            out = out.rename(columns={old: std})
+    return out
+
+
+def _grain_of(by: str, dom: Domain) -> None:
+    """A monthly pack cannot be scored by day or week."""
+    if dom.period == "month" and by in ("day", "week"):
+        raise InputError(
+            f"领域包 {dom.name} 按月报送数据，不能按{'日' if by == 'day' else '周'}评分。",
+            f"pack {dom.name} has monthly batches: it cannot be scored by {by}.",
+            fix_zh="使用 --by month（或 --period month）。",
+            fix_en="use --by month (or --period month).",
+        )
+
+
 def score_frames(
     counts: pd.DataFrame,
     rows: pd.DataFrame,
     *,
+    domain: str | Path | Domain,
     by: str = "day",
-    domain: str | Domain = "bdc",
     ledger: str | Path | None = None,
+    unit_names: Mapping[str, str] | None = None,
 ) -> ScoreRun:
-    """Score daily counts (``period`` = the day) and, for week/month, aggregate them (scoring.md)."""
+    """Score the counts of each batch (``period`` = the batch's day, or month for monthly packs) and, for a
+    longer ``by``, aggregate them (scoring.md). ``unit_names``: names seen in the data."""
     from toolkit import scoring
 
-    cfg = scoring.load_scoring(domain)
+    dom = _load(domain)
+    _grain_of(by, dom)
+    cfg = scoring.load_scoring(dom)
+    counts, rows = _standard_units(counts, dom), _standard_units(rows, dom)
+    grain = dom.period
     ledger_daily = None
     if ledger is not None:
         from toolkit.ledger import ledger_figures
 
-        ledger_daily = ledger_figures(ledger, "day")
-    daily = scoring.score(counts, rows, ledger_daily, by=("period",), config=cfg)
-    if by == "day":
+        ledger_daily = _standard_units(ledger_figures(ledger, grain), dom)
+    daily = scoring.score(counts, rows, ledger_daily, by=("period",), config=cfg, unit_names=unit_names)
+    if by == grain:
         result = daily
     else:
-        from toolkit.ledger import ledger_figures
+        ledger_period = None
+        if ledger is not None:
+            from toolkit.ledger import ledger_figures
 
-        ledger_period = ledger_figures(ledger, by) if ledger is not None else None
+            ledger_period = _standard_units(ledger_figures(ledger, by), dom)
         result = scoring.period_scores(daily, by=by, ledger=ledger_period)
     table = scoring.scores_table(result)
-    return ScoreRun(by=by, daily=daily, period=result, table=table, trend=provincial_trend(table, cfg))
+    return ScoreRun(
+        by=by,
+        daily=daily,
+        period=result,
+        table=dom.with_legacy(table),
+        trend=provincial_trend(table, cfg),
+        domain=dom,
+        unit_names=dict(daily.unit_names),
+    )
 
 
 def score_history(
     root: str | Path,
     out_dir: str | Path,
     *,
+    domain: str | Path | Domain,
     by: str = "day",
-    domain: str | Domain = "bdc",
     overlay: str | Path | None = None,
     store: str | Path | None = None,
     ledger: str | Path | None = None,
@@ -355,19 +531,34 @@ def score_history(
 ) -> ScoreRun:
     """``dq score --history DIR``: bring the history up to date, score it, write the outputs."""
     out_dir = Path(out_dir)
-    hist = History(store or out_dir / "history.duckdb", domain=domain, overlay=overlay)
+    dom = _load(domain, overlay)
+    _grain_of(by, dom)
+    hist = History(store or out_dir / "history.duckdb", domain=dom)
     report = hist.update(root, progress=progress, calendar=calendar)
     frames = hist.frames()
-    run = score_frames(frames["counts"], frames["rows"], by=by, domain=hist.domain, ledger=ledger)
+    run = score_frames(
+        frames["counts"],
+        frames["rows"],
+        by=by,
+        domain=hist.domain,
+        ledger=ledger,
+        unit_names=unit_names_from(frames["units"]),
+    )
     run.update, run.frames = report, frames
     write_scores(run, out_dir)
     return run
 
 
-def write_scores(run: ScoreRun, out_dir: str | Path) -> dict[str, Path]:
-    """``scores.csv`` (contract), ``trend.csv``, ``daily_scores.csv`` and ``trace.csv`` (UTF-8 with BOM)."""
+def write_scores(run: ScoreRun, out_dir: str | Path, domain: Domain | None = None) -> dict[str, Path]:
+    """``scores.csv`` (contract), ``trend.csv``, ``trace.csv``, ``indicators.csv`` and, for weeks and
+    months, ``daily_scores.csv`` (UTF-8 with BOM), each with ``unit_code, unit_name`` and the pack's
+    legacy columns."""
+    from toolkit import scoring
     from toolkit.outputs import write_csv
 
+    dom = domain or run.domain
+    if dom is None:
+        raise TypeError("write_scores needs the pack (domain=…)")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -376,28 +567,22 @@ def write_scores(run: ScoreRun, out_dir: str | Path) -> dict[str, Path]:
         "trace": out_dir / "trace.csv",
         "indicators": out_dir / "indicators.csv",
     }
-    write_csv(run.table, paths["scores"])
+    write_csv(dom.with_legacy(run.table), paths["scores"])
     write_csv(run.trend, paths["trend"])
-    write_csv(run.period.trace, paths["trace"])
-    write_csv(run.period.indicators, paths["indicators"])
-    if run.by != "day":
+    write_csv(dom.with_legacy(run.period.trace), paths["trace"])
+    write_csv(dom.with_legacy(run.period.indicators), paths["indicators"])
+    if run.period is not run.daily:
         paths["daily"] = out_dir / "daily_scores.csv"
-        write_csv(scoring_table_daily(run), paths["daily"])
+        write_csv(dom.with_legacy(scoring.scores_table(run.daily)), paths["daily"])
     return paths
-
-
-def scoring_table_daily(run: ScoreRun) -> pd.DataFrame:
-    from toolkit import scoring
-
-    return scoring.scores_table(run.daily)
 
 
 def score_batches(
     inputs: Sequence[str | Path],
     out_dir: str | Path,
     *,
+    domain: str | Path | Domain,
     mode: str = "incremental",
-    domain: str | Domain = "bdc",
     overlay: str | Path | None = None,
     ledger: str | Path | None = None,
     calendar=None,
@@ -405,15 +590,33 @@ def score_batches(
 ) -> ScoreRun:
     """``dq score --input BATCH_DIR…``: score the given batches, one period per batch (its folder name;
     the stock batch gets the stock grade). Nothing is kept in a history."""
+    from toolkit import scoring
     from toolkit.engine import count_batches
 
-    dom = domain if isinstance(domain, Domain) else load_domain(domain, overlay=overlay)
+    dom = _load(domain, overlay)
     res = count_batches(
         [Path(p) for p in inputs], domain=dom, mode=mode, calendar=calendar, progress=progress
     )
     counts = res.counts.assign(period=res.counts["batch"])
     rows = res.rows.assign(period=res.rows["batch"])
-    run = score_frames(counts, rows, by="day", domain=dom, ledger=ledger)
+    names = dict(getattr(res, "unit_names", {}) or {})
+    cfg = scoring.load_scoring(dom)
+    ledger_frame = None
+    if ledger is not None:
+        from toolkit.ledger import ledger_figures
+
+        ledger_frame = _standard_units(ledger_figures(ledger, dom.period), dom)
+    result = scoring.score(counts, rows, ledger_frame, by=("period",), config=cfg, unit_names=names)
+    table = scoring.scores_table(result)
+    run = ScoreRun(
+        by=dom.period,
+        daily=result,
+        period=result,
+        table=dom.with_legacy(table),
+        trend=provincial_trend(table, cfg),
+        domain=dom,
+        unit_names=dict(result.unit_names),
+    )
     run.frames = {"counts": counts, "rows": rows, "files": res.files}
     write_scores(run, out_dir)
     return run

@@ -4,18 +4,23 @@ Every problem that ``dq check`` lists (a failing row × rule) becomes a ledger e
 found. Its life is a sequence of **events** (appended, never changed or deleted); the current state of a
 problem is maintained from its events in the same transaction, so the two never disagree.
 
+Nothing here knows a domain: the unit of assessment (its code column, its label such as 区县 or 机构, the
+names of its units), the record keys and the extra fields of a problem all come from the pack
+(:class:`toolkit.domain.Domain`) and from its ``ledger.yaml``. Frames carry the unit as ``unit_code`` and
+``unit_name`` and a problem's record as ``record_key``; the pack's ``problem_fields`` (the fields that tie
+a problem to its main record) follow ``record_key``.
+
 Problem key (stable across re-exports)
 ======================================
 A problem is identified by ``(domain, rule_id, table, record_key, field)``. ``record_key`` identifies the
 *record*, not the row number of one export:
 
-* the table's key columns (``ledger.yaml`` ``record_keys``, default: the dictionary's ``key``), joined
-  by ``|`` — e.g. the YWH of a registration, ``YWH|SXH`` of a holder, the BIZMSGID of a message,
-  ``QXDM|RZRQ|DJLX`` of a log row;
+* the table's key columns (``ledger.yaml`` ``record_keys.<table>.key``, else the dictionary's ``key`` of
+  the table, :meth:`~toolkit.domain.Domain.record_key`), joined by ``|``;
 * if any key column of the row is empty, ``#h:`` + a 64-bit BLAKE2b hash of all of the row's values
   (such a record has no identity of its own; fixing it changes the hash — see *Scope* below);
 * a key column that the dictionary marks as personal data is stored as a hash of its value, never raw;
-* when one run lists the same key twice (e.g. an exact duplicate row breaking ``ywh.unique``), the
+* when one run lists the same key twice (e.g. an exact duplicate row breaking a uniqueness rule), the
   second gets ``#2``, the third ``#3`` (in the order of their rows).
 
 Only masked values are stored (``value_masked`` of the problem list); notes entered by people are
@@ -32,37 +37,56 @@ through 待复核: a problem is only ever closed after a re-check (automatic or 
 
 Scope of a re-check (which open problems a run may close)
 =========================================================
-A daily batch re-checks only the records it contains. An open problem is closed by a run when
+An open problem that a run does not list is closed by the run when its rule was evaluated in the run
+(rule of the mode, its tables present, no error) and either
 
-1. its rule was evaluated in the run (rule of the mode, its tables present, no error), and
-2. its record was re-checked: the record's *anchor* (``ledger.yaml``: default the key; for holders and
-   messages the registration YWH) occurs in that table of the batch, and
-3. the run did not list it.
+1. **its record was re-checked** — the record's *anchor* (``ledger.yaml`` ``record_keys.<table>.anchor``,
+   default the key; e.g. a child row is anchored on its parent record, whose rows a batch carries
+   together) occurs in that table of the batch: the problem is fixed (note "自动复核通过"); or
+2. **its record is gone** — the anchor does not occur, but the run covers the problem's *scope*: the
+   problem's unit occurs in the batch, and
 
-A stock batch is a full export, so it additionally closes the hash-keyed problems of its districts (their
-row no longer exists as it was). A record that is simply absent from a batch is never taken as fixed: a
-stock export may be older than the last daily batch, and a deleted record is not a rectified one.
+   * an incremental run is of the same **batch period** as the run that last listed the problem (the
+     period is the batch folder's name when it is a period label of the pack — ``YYYY-MM-DD`` for
+     ``period: day``, ``YYYY-MM`` for ``month`` — else the period of the batch's as-of), or
+   * a stock run (a full export covers every period) is not older than the batch that last listed the
+     problem (its data as-of is the same or later).
+
+   The record was deleted (or its key was corrected; for a hash-keyed problem: the row was changed or
+   deleted): the events say so ("记录已删除 / record deleted", "原记录已不存在"), and
+   :class:`SyncReport` counts it under ``deleted``.
+
+Any other open problem is out of the run's scope and stays as it is: a daily batch says nothing about
+the records of other days, and a stock export older than the last daily batch cannot close what that
+batch found.
 
 Deadlines and responsibility
 ============================
 ``deadline = found date + N working days`` (``ledger.yaml`` ``deadline_workdays`` per severity; the
 clock starts on the first working day on or after the found date; holidays and make-up days via
-:mod:`toolkit.workdays`). The responsible person and unit come from the district roster
-(``roster.csv``: ``QXDM, 责任人, 联系电话, 单位``); the phone number is masked when the roster is read.
-The names of officials in the roster are staff data, not registrants' personal data, and are shown.
+:mod:`toolkit.workdays`). The responsible person and office come from the pack's roster (``ledger.yaml``
+``roster``: a CSV whose header is ``<unit column>,责任人,联系电话,单位`` — the first column is the pack's
+unit column, e.g. the county or office code); the phone number is masked when the roster is read. The
+names of officials in the roster are staff data, not registrants' personal data, and are shown unless
+``mask_staff_names`` is set.
 
-Durability
-==========
+The ledger file
+===============
 WAL journal, ``busy_timeout``, ``synchronous=FULL``; every write (a whole sync, or one update command)
 is one ``BEGIN IMMEDIATE`` transaction that also inserts its ``runs`` row, so a killed process leaves
-either all of a run's events or none. Triggers refuse UPDATE/DELETE of events and runs.
+either all of a run's events or none. Triggers refuse UPDATE/DELETE of events and runs. Each sync stores
+the pack's labels (unit label, legacy columns, labels of the problem fields) in the ledger, so that
+listing and exporting need no pack. Schema version 2 (unit columns named ``unit_code``/``unit_name``, a
+problem's batch period and data as-of, its problem fields as JSON); a version-1 ledger is upgraded in
+place the first time it is opened (its unit column becomes ``unit_code``, its record column a problem
+field; nothing is lost, and its problems are closed as deleted only by a stock export).
 
 Figures for scoring
 ===================
-:func:`ledger_figures` counts, per district and period of the *deadline*, the cycles (a problem's
-found → closed rounds) that fell due by ``as_of``, those closed (after re-check) by ``as_of``, and those
-whose accepted fix (entry into 待复核 that led to the closure) came on or before the deadline day. They
-feed ``reconcile_rate`` (销账率) and ``fix_on_time`` (整改及时率) of ``scoring.md``.
+:func:`ledger_figures` counts, per unit (``unit_code``) and period of the *deadline*, the cycles (a
+problem's found → closed rounds) that fell due by ``as_of``, those closed (after re-check) by ``as_of``,
+and those whose accepted fix (entry into 待复核 that led to the closure) came on or before the deadline
+day. They feed ``reconcile_rate`` (销账率) and ``fix_on_time`` (整改及时率) of the scoring model.
 """
 
 from __future__ import annotations
@@ -70,6 +94,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -83,20 +108,30 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from toolkit.errors import ConfigError, DQError
+from toolkit.errors import (
+    ConfigError,
+    LedgerError,
+    ProblemNotFoundError,
+    StateConflictError,
+    TransitionError,
+)
 from toolkit.masking import mask_phone, mask_staff_name, scrub_text
 from toolkit.workdays import WorkdayCalendar
 from toolkit.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from toolkit.check import CheckResult
+    from toolkit.domain import Domain
 
 __all__ = [
     "CLOSED",
+    "FIGURE_COLUMNS",
     "FIXING",
     "FOUND",
     "ISSUED",
+    "LABELS_ZH",
     "OPEN_STATES",
+    "PROBLEM_COLUMNS",
     "RECHECK",
     "RETURNED",
     "STATES",
@@ -110,19 +145,25 @@ __all__ = [
     "Transition",
     "TransitionError",
     "apply_sync",
+    "batch_period",
     "deadline_for",
     "events_frame",
     "export_ledger",
+    "labels_zh",
     "ledger_figures",
+    "ledger_info",
     "load_config",
     "load_roster",
     "normalise_state",
+    "pack_labels",
     "prepare_sync",
     "problems_frame",
     "runs_frame",
     "sync_check",
+    "unit_names",
     "update",
     "verify_ledger",
+    "with_legacy",
 ]
 
 # --------------------------------------------------------------------------- states and transitions
@@ -178,22 +219,6 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(CLOSED, FOUND, AUTO, "销号后再次发现（复发）", "found again after closing (repeat)"),
 )
 _BY_PAIR = {(t.from_state, t.to_state): t for t in TRANSITIONS}
-
-
-class LedgerError(DQError):
-    """The ledger file cannot be used, or an operation on it is refused."""
-
-
-class TransitionError(LedgerError):
-    """A change of state that the transition table does not allow."""
-
-
-class ProblemNotFoundError(LedgerError):
-    pass
-
-
-class StateConflictError(TransitionError):
-    """The problem is no longer in the state the caller saw (someone else changed it)."""
 
 
 def normalise_state(name: str) -> str:
@@ -256,24 +281,31 @@ class LedgerConfig:
         default_factory=lambda: {"critical": 3, "warning": 10, "default": 10}
     )
     roster: dict[str, RosterEntry] = field(default_factory=dict)
+    """Unit code → the responsible person and office (``RosterEntry.unit`` is the office, 单位)."""
     record_keys: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     path: str | None = None
     mask_staff_names: bool = False
     """``ledger.yaml`` ``mask_staff_names``: staff (responsible persons, actors) act in an official role
     and are named in the ledger by default; a pack can have their names masked too (``何*东``)."""
+    unit_column: str = ""
+    """The pack's unit column: the first column of the roster."""
 
     def workdays_for(self, severity: str | None) -> int:
         d = self.deadline_workdays
         return int(d.get(severity or "", d.get("default", 10)))
 
 
-ROSTER_COLUMNS = ("QXDM", "责任人", "联系电话", "单位")
+#: The roster's columns after the unit column (the pack's unit code column comes first).
+ROSTER_COLUMNS = ("责任人", "联系电话", "单位")
 
 
-def load_roster(path: str | Path) -> dict[str, RosterEntry]:
-    """Read a roster CSV (``QXDM, 责任人, 联系电话, 单位``, UTF-8 with or without BOM). Phones are
-    masked here: the raw number never leaves this function."""
+def load_roster(path: str | Path, unit_column: str) -> dict[str, RosterEntry]:
+    """Read a roster CSV (``<unit_column>, 责任人, 联系电话, 单位``, UTF-8 with or without BOM): unit code →
+    :class:`RosterEntry`. ``unit_column`` is the pack's unit column (:attr:`toolkit.domain.Unit.column`).
+    Phones are masked here: the raw number never leaves this function."""
     path = Path(path)
+    header = [unit_column, *ROSTER_COLUMNS]
+    expected = ",".join(header)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -281,63 +313,144 @@ def load_roster(path: str | Path) -> dict[str, RosterEntry]:
             f"无法读取责任人名单：{exc}",
             f"cannot read the roster: {exc}",
             path=path,
-            fix_zh="请提供 UTF-8 编码的 CSV，表头为 QXDM,责任人,联系电话,单位。",
-            fix_en="give a UTF-8 CSV with the header QXDM,责任人,联系电话,单位.",
+            fix_zh=f"请提供 UTF-8 编码的 CSV，表头为 {expected}。",
+            fix_en=f"give a UTF-8 CSV with the header {expected}.",
         ) from exc
     rows = list(csv.reader(text.splitlines()))
-    if not rows or [c.strip() for c in rows[0]] != list(ROSTER_COLUMNS):
+    got = [c.strip() for c in rows[0]] if rows else []
+    if got != header:
+        shown = ",".join(got) or "（空）"
         raise ConfigError(
-            "责任人名单的表头应为 QXDM,责任人,联系电话,单位。",
-            "the roster header must be QXDM,责任人,联系电话,单位.",
+            f"责任人名单的表头应为 {expected}（第一列是领域包的考核对象代码列 {unit_column}），实际为 {shown}。",
+            f"the roster header must be {expected} (the first column is the pack's unit column "
+            f"{unit_column}); it is {shown or '(empty)'}.",
             path=path,
+            fix_zh=f"把名单的第一行改为 {expected}，第一列填写{unit_column}代码。",
+            fix_en=f"make the first line of the roster {expected}, with the unit codes in the first column.",
         )
     out: dict[str, RosterEntry] = {}
     for i, row in enumerate(rows[1:], start=2):
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
-        if len(cells) != 4 or not cells[0] or not cells[1]:
+        if len(cells) != len(header) or not cells[0] or not cells[1]:
             raise ConfigError(
-                f"责任人名单第 {i} 行应有 4 列，且区县代码和责任人不能为空。",
-                f"roster line {i}: expected 4 columns with QXDM and 责任人 filled.",
+                f"责任人名单第 {i} 行应有 {len(header)} 列，且 {unit_column} 和责任人不能为空。",
+                f"roster line {i}: expected {len(header)} columns with {unit_column} and 责任人 filled.",
                 path=path,
+                fix_zh=f"按表头 {expected} 填写该行。",
+                fix_en=f"fill the line as the header {expected} says.",
             )
         if cells[0] in out:
             raise ConfigError(
-                f"责任人名单第 {i} 行：区县 {cells[0]} 重复。",
-                f"roster line {i}: district {cells[0]} is listed twice.",
+                f"责任人名单第 {i} 行：{unit_column} {cells[0]} 重复。",
+                f"roster line {i}: {unit_column} {cells[0]} is listed twice.",
                 path=path,
+                fix_zh="每个考核对象只写一行。",
+                fix_en="list every unit once.",
             )
         out[cells[0]] = RosterEntry(cells[1], cells[3], mask_phone(cells[2]) if cells[2] else "")
     return out
 
 
-def load_config(domain: str | Path | Any = "bdc", *, roster: str | Path | None = None) -> LedgerConfig:
-    """The ledger configuration of a domain pack (``<pack>/ledger.yaml``; defaults if absent)."""
+def _pack(domain: Domain | str | Path) -> Domain:
+    """The pack ``domain`` (a :class:`~toolkit.domain.Domain`, or a pack's name or folder). A name or
+    folder is read for its declarations only (``domain.yaml`` and the dictionary, not its suites): the
+    ledger needs the unit, the record keys and the labels, and a sync must stay cheap."""
     from toolkit.domain import Domain, domain_path
 
-    base = domain.path if isinstance(domain, Domain) else domain_path(domain)
-    path = Path(base) / "ledger.yaml"
-    cfg = LedgerConfig()
+    if isinstance(domain, Domain):
+        return domain
+    path = domain_path(domain)
+    stamp = tuple(
+        (p.stat().st_mtime_ns if p.exists() else 0) for p in (path / "domain.yaml", path / "dictionary.yaml")
+    )
+    return _pack_declarations(str(path.resolve()), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _pack_declarations(path: str, stamp: tuple[int, ...]) -> Domain:
+    from toolkit.domain import Domain
+
+    base = Path(path)
+    config = load_yaml(base / "domain.yaml") or {}
+    dictionary = load_yaml(base / "dictionary.yaml") or {}
+    if not isinstance(config, dict) or not isinstance(dictionary, dict):
+        raise ConfigError(
+            "领域包的 domain.yaml 或 dictionary.yaml 不是映射。",
+            "domain.yaml or dictionary.yaml of the pack is not a mapping.",
+            path=base,
+        )
+    return Domain(
+        name=str(config.get("name", base.name)),
+        path=base,
+        config=config,
+        dictionary={"tables": {}, **dictionary},
+        suites={},
+    )
+
+
+def load_config(domain: Domain | str | Path, *, roster: str | Path | None = None) -> LedgerConfig:
+    """The ledger configuration of a domain pack (``<pack>/ledger.yaml``; defaults if absent).
+
+    ``domain``: a :class:`~toolkit.domain.Domain`, or a pack's name or folder. ``record_keys`` must name
+    tables of the pack's dictionary and fields of those tables; the roster's first column is the pack's
+    unit column."""
+    pack = _pack(domain)
+    path = Path(pack.path) / "ledger.yaml"
+    cfg = LedgerConfig(unit_column=pack.unit.column)
     raw: dict[str, Any] = {}
     if path.exists():
         raw = load_yaml(path) or {}
         cfg.path = str(path)
+    if not isinstance(raw, dict):
+        raise ConfigError("ledger.yaml 应为映射。", "ledger.yaml must be a mapping.", path=path)
     days = raw.get("deadline_workdays") or {}
-    if not isinstance(days, dict) or not all(isinstance(v, int) and v >= 0 for v in days.values()):
+    if not isinstance(days, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in days.values()
+    ):
         raise ConfigError(
             "deadline_workdays 应为“严重程度: 工作日数（非负整数）”。",
             "deadline_workdays must map severity to a non-negative integer of working days.",
             path=path,
+            fix_zh="例如 deadline_workdays: {critical: 3, warning: 10, default: 10}",
+            fix_en="e.g. deadline_workdays: {critical: 3, warning: 10, default: 10}",
         )
     cfg.deadline_workdays.update(days)
     keys = raw.get("record_keys") or {}
+    if not isinstance(keys, dict):
+        keys = {"": keys}
     for table, spec in keys.items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("key", []), list):
+        ok = isinstance(spec, dict) and set(spec) <= {"key", "anchor"}
+        ok = ok and all(
+            isinstance(v, list) and v and all(isinstance(c, str) for c in v) for v in spec.values()
+        )
+        if not ok:
             raise ConfigError(
                 f"record_keys.{table} 应写成 {{key: [列...], anchor: [列...]}}。",
                 f"record_keys.{table} must be {{key: [columns], anchor: [columns]}}.",
                 path=path,
+                fix_zh="key 是识别记录的列，anchor 是表示“本批次复查了该记录”的列，都写成列表。",
+                fix_en="key: the columns that identify the record; anchor: the columns that say a batch "
+                "re-checked it; both lists.",
+            )
+        fields = (pack.tables.get(table) or {}).get("fields")
+        if pack.tables and fields is None:
+            raise ConfigError(
+                f"record_keys 中的表 {table} 不在领域包 {pack.name} 的数据字典中。",
+                f"record_keys names table {table}, which the dictionary of pack {pack.name} lacks.",
+                path=path,
+                fix_zh=f"可用的表：{', '.join(pack.tables)}",
+                fix_en=f"tables of the pack: {', '.join(pack.tables)}",
+            )
+        unknown = [c for cols in spec.values() for c in cols if fields is not None and c not in fields]
+        if unknown:
+            raise ConfigError(
+                f"record_keys.{table} 中的列 {', '.join(unknown)} 不是表 {table} 的字段。",
+                f"record_keys.{table}: {', '.join(unknown)} not a field of table {table}.",
+                path=path,
+                fix_zh=f"表 {table} 的字段：{', '.join(fields or {})}",
+                fix_en=f"fields of {table}: {', '.join(fields or {})}",
             )
     cfg.record_keys = {t: {k: list(v) for k, v in spec.items()} for t, spec in keys.items()}
     mask_staff = raw.get("mask_staff_names", False)
@@ -350,7 +463,7 @@ def load_config(domain: str | Path | Any = "bdc", *, roster: str | Path | None =
     if roster_path is None and raw.get("roster"):
         roster_path = path.parent / str(raw["roster"])
     if roster_path is not None:
-        cfg.roster = load_roster(roster_path)
+        cfg.roster = load_roster(roster_path, cfg.unit_column)
         if cfg.mask_staff_names:
             cfg.roster = {k: replace(v, name=mask_staff_name(v.name)) for k, v in cfg.roster.items()}
     return cfg
@@ -434,19 +547,48 @@ def _compose(cols: Sequence[str], row: Mapping[str, Any], pii: Mapping[str, str]
     return "|".join(parts)
 
 
-def _key_spec(domain: Any, cfg: LedgerConfig, table: str) -> tuple[list[str], list[str]]:
+def _key_spec(domain: Domain, cfg: LedgerConfig, table: str) -> tuple[list[str], list[str]]:
+    """(key columns, anchor columns) of ``table``: ``ledger.yaml`` ``record_keys``, else the dictionary's
+    key (:meth:`~toolkit.domain.Domain.record_key`) for both."""
     spec = cfg.record_keys.get(table, {})
-    default = domain.tables.get(table, {}).get("key") or []
-    default = default if isinstance(default, list) else [default]
-    key = list(spec.get("key") or default)
+    key = list(spec.get("key") or domain.record_key(table))
     anchor = list(spec.get("anchor") or key)
     return key, anchor
 
 
 # --------------------------------------------------------------------------- sync input
+STOCK = "stock"
+"""The mode of a full export (every record of every period); any other mode is a periodic batch."""
+
+_PERIOD_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m"}
+
+
+def batch_period(domain: Domain, folder: str | Path, as_of: dt.datetime | None) -> str | None:
+    """The period of an incremental batch: the folder's name when it is a period label of the pack
+    (``YYYY-MM-DD`` for ``period: day``, ``YYYY-MM`` for ``month``), else the period of ``as_of``; ``None``
+    when neither says (then no problem of the batch is taken as deleted by a later run)."""
+    fmt = _PERIOD_FORMATS.get(domain.period)
+    if fmt is None:
+        return None
+    name = Path(folder).name
+    try:
+        return dt.datetime.strptime(name, fmt).strftime(fmt)
+    except ValueError:
+        pass
+    return as_of.strftime(fmt) if as_of is not None else None
+
+
 @dataclass
 class SyncInput:
-    """What a sync needs from one check run, as plain data (JSON-serialisable; no raw personal data)."""
+    """What a sync needs from one check run, as plain data (JSON-serialisable; no raw personal data).
+
+    ``units``: table → the unit codes present in the batch (masked as in the problem list);
+    ``anchors``: table → the record anchors present; ``period``: the batch period of an incremental run
+    (:func:`batch_period`), ``None`` for a stock run; ``pack``: the pack's labels, stored in the ledger
+    (``label_zh``, ``unit_label_zh``, ``unit_label_en``, ``legacy_columns``, ``problem_fields`` →
+    Chinese label). Each problem: ``rule_id, table, field, record_key, key_kind, key_fields, anchor,
+    unit_code, unit_name, fields`` (the pack's problem fields → masked value), ``severity, dimension,
+    value_masked, message_zh, fix_zh, detail_zh, file, row``."""
 
     domain: str
     domain_path: str
@@ -456,9 +598,11 @@ class SyncInput:
     rows: int
     rules_evaluated: list[str]
     tables: list[str]
-    districts: dict[str, list[str]]  # table -> districts present in the batch
-    anchors: dict[str, list[str]]  # table -> record anchors present in the batch
+    units: dict[str, list[str]]
+    anchors: dict[str, list[str]]
     problems: list[dict[str, Any]]
+    period: str | None = None
+    pack: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -472,15 +616,36 @@ def _text(v: Any) -> str | None:
     return None if _empty(v) else str(v)
 
 
+def pack_labels(domain: Domain) -> dict[str, Any]:
+    """The labels of ``domain`` that the ledger keeps (see :class:`SyncInput` ``pack``)."""
+
+    def label(f: str) -> str:
+        for table in domain.tables:
+            if f in domain.tables[table].get("fields", {}):
+                return domain.field_label(table, f)
+        return f
+
+    unit = domain.unit
+    return {
+        "label_zh": domain.label,
+        "unit_label_zh": unit.label_zh,
+        "unit_label_en": unit.label_en,
+        "legacy_columns": domain.legacy_columns,
+        "problem_fields": {f: label(f) for f in domain.problem_fields},
+    }
+
+
 def prepare_sync(result: CheckResult, config: LedgerConfig | None = None) -> SyncInput:
-    """Turn a :class:`~toolkit.check.CheckResult` into a :class:`SyncInput`: problem keys, anchors."""
+    """Turn a :class:`~toolkit.check.CheckResult` into a :class:`SyncInput`: problem keys, anchors, the
+    units and the period of the batch."""
     dom = result.domain
     cfg = config or load_config(dom)
-    dcol = dom.config.get("district_column", "QXDM")
+    unit = dom.unit
+    masker = result.masker
     rcol = dom.config.get("row_column", "_ROW")
     pii = dom.pii_fields()
     anchors: dict[str, list[str]] = {}
-    districts: dict[str, list[str]] = {}
+    units: dict[str, list[str]] = {}
     positions: dict[str, dict[str, int]] = {}
     for table, loaded in result.batch.tables.items():
         frame = loaded.frame
@@ -497,9 +662,15 @@ def prepare_sync(result: CheckResult, config: LedgerConfig | None = None) -> Syn
             )
             seen.add(a if a is not None else _row_hash(table, frame.iloc[i].to_dict(), rcol))
         anchors[table] = sorted(seen)
-        districts[table] = sorted({"" if _empty(v) else str(v) for v in frame[dcol]}) if dcol in cols else []
+        ucol = unit.column_of(table)
+        units[table] = (
+            sorted({"" if _empty(v) else str(masker.text(str(v))) for v in frame[ucol].unique()})
+            if ucol in cols
+            else []
+        )
         if rcol in cols:
             positions[table] = {str(v): i for i, v in enumerate(frame[rcol])}
+    extra = [f for f in dom.problem_fields if f in result.problems.columns]
     problems: list[dict[str, Any]] = []
     for p in result.problems.to_dict("records"):
         table = p["table"]
@@ -514,11 +685,12 @@ def prepare_sync(result: CheckResult, config: LedgerConfig | None = None) -> Syn
             a = _compose(anchor_cols, rec, pii) if anchor_cols else None
             anchor = a if a is not None else row_hash
         else:  # the row cannot be found in its table (should not happen): use what the list says
-            ywh = _text(p.get("YWH"))
-            record_key = ywh or _HASH_PREFIX + _digest(
+            listed = _text(p.get("record_key"))
+            listed = listed if listed and listed.strip("|") else None
+            record_key = listed or _HASH_PREFIX + _digest(
                 p["rule_id"], table, str(p.get("file")), str(p.get("row"))
             )
-            kind, anchor = ("key" if ywh else "hash"), record_key
+            kind, anchor = ("key" if listed else "hash"), record_key
         problems.append(
             {
                 "rule_id": p["rule_id"],
@@ -528,8 +700,9 @@ def prepare_sync(result: CheckResult, config: LedgerConfig | None = None) -> Syn
                 "key_kind": kind,
                 "key_fields": "|".join(key_cols),
                 "anchor": anchor,
-                "QXDM": _text(p.get(dcol)) or "",
-                "YWH": _text(p.get("YWH")),
+                "unit_code": _text(p.get("unit_code")) or "",
+                "unit_name": _text(p.get("unit_name")),
+                "fields": {f: _text(p.get(f)) for f in extra if _text(p.get(f)) is not None},
                 "severity": _text(p.get("severity")),
                 "dimension": _text(p.get("dimension")),
                 "value_masked": _text(p.get("value_masked")),
@@ -541,25 +714,44 @@ def prepare_sync(result: CheckResult, config: LedgerConfig | None = None) -> Syn
             }
         )
     evaluated = sorted(r.rule_id for r in result.rules if r.rule_id not in result.not_evaluated)
+    as_of = result.as_of.replace(microsecond=0) if result.as_of else None
     return SyncInput(
         domain=dom.name,
         domain_path=str(dom.path),
         mode=result.mode,
         input=str(result.batch.folder),
-        data_as_of=result.as_of.isoformat(sep=" ") if result.as_of else None,
+        data_as_of=as_of.isoformat(sep=" ") if as_of else None,
         rows=int(result.batch.rows_read),
         rules_evaluated=evaluated,
         tables=sorted(result.batch.tables),
-        districts=districts,
+        units=units,
         anchors=anchors,
         problems=problems,
+        period=None if result.mode == STOCK else batch_period(dom, result.batch.folder, result.as_of),
+        pack=pack_labels(dom),
     )
 
 
 # --------------------------------------------------------------------------- the SQLite file
 APPLICATION_ID = 0x44514C47  # "DQLG"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 60_000
+
+#: ``problems`` (schema 2): ``unit_code``/``unit_name`` the unit, ``period`` the batch period and
+#: ``seen_as_of`` the data as-of of the run that last listed the problem, ``fields`` its problem fields
+#: (JSON), ``responsible_unit`` the roster's office.
+_PROBLEMS_TABLE = """CREATE TABLE problems (
+        problem_id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL, rule_id TEXT NOT NULL, tbl TEXT NOT NULL, record_key TEXT NOT NULL,
+        field TEXT NOT NULL, key_fields TEXT NOT NULL, key_kind TEXT NOT NULL, anchor TEXT NOT NULL,
+        unit_code TEXT NOT NULL, severity TEXT, dimension TEXT,
+        message_zh TEXT, fix_zh TEXT, detail_zh TEXT, value_masked TEXT, file TEXT, row INTEGER,
+        state TEXT NOT NULL, cycle INTEGER NOT NULL, repeats INTEGER NOT NULL DEFAULT 0,
+        first_found TEXT NOT NULL, found_at TEXT NOT NULL, deadline TEXT NOT NULL,
+        last_seen TEXT NOT NULL, last_run TEXT NOT NULL, closed_at TEXT, updated_at TEXT NOT NULL,
+        responsible TEXT, responsible_unit TEXT, phone_masked TEXT, last_seq INTEGER NOT NULL,
+        unit_name TEXT, period TEXT, seen_as_of TEXT, fields TEXT,
+        UNIQUE (domain, rule_id, tbl, record_key, field))"""
 
 _SCHEMA = [
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -573,18 +765,8 @@ _SCHEMA = [
         returned INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,
         updated INTEGER NOT NULL DEFAULT 0, events INTEGER NOT NULL DEFAULT 0,
         scope TEXT)""",
-    """CREATE TABLE problems (
-        problem_id INTEGER PRIMARY KEY,
-        domain TEXT NOT NULL, rule_id TEXT NOT NULL, tbl TEXT NOT NULL, record_key TEXT NOT NULL,
-        field TEXT NOT NULL, key_fields TEXT NOT NULL, key_kind TEXT NOT NULL, anchor TEXT NOT NULL,
-        qxdm TEXT NOT NULL, ywh TEXT, severity TEXT, dimension TEXT,
-        message_zh TEXT, fix_zh TEXT, detail_zh TEXT, value_masked TEXT, file TEXT, row INTEGER,
-        state TEXT NOT NULL, cycle INTEGER NOT NULL, repeats INTEGER NOT NULL DEFAULT 0,
-        first_found TEXT NOT NULL, found_at TEXT NOT NULL, deadline TEXT NOT NULL,
-        last_seen TEXT NOT NULL, last_run TEXT NOT NULL, closed_at TEXT, updated_at TEXT NOT NULL,
-        responsible TEXT, unit TEXT, phone_masked TEXT, last_seq INTEGER NOT NULL,
-        UNIQUE (domain, rule_id, tbl, record_key, field))""",
-    "CREATE INDEX problems_state ON problems (state, qxdm)",
+    _PROBLEMS_TABLE,
+    "CREATE INDEX problems_state ON problems (state, unit_code)",
     """CREATE TABLE events (
         event_id INTEGER PRIMARY KEY AUTOINCREMENT,
         problem_id INTEGER NOT NULL REFERENCES problems (problem_id),
@@ -701,6 +883,84 @@ def _ensure_schema(con: sqlite3.Connection, path: Path, create: bool) -> None:
             fix_zh="请升级工具包。",
             fix_en="upgrade the toolkit.",
         )
+    if version < SCHEMA_VERSION:
+        _upgrade(con, path)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@functools.cache
+def _problem_columns() -> tuple[str, ...]:
+    """The columns of ``problems`` in the current schema."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        mem.execute(_PROBLEMS_TABLE)
+        return tuple(r[1] for r in mem.execute("PRAGMA table_info(problems)"))
+    finally:
+        mem.close()
+
+
+def _upgrade(con: sqlite3.Connection, path: Path) -> None:
+    """Bring an older ledger up to :data:`SCHEMA_VERSION`, in one transaction (all of it or nothing)."""
+    _retry_locked(con.execute, "BEGIN IMMEDIATE")
+    try:
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if version == 1:
+            _upgrade_v1(con, path)
+        elif version != SCHEMA_VERSION:  # (== SCHEMA_VERSION: another process upgraded it meanwhile)
+            raise _not_a_ledger(path, f"未知的结构版本 {version} / unknown schema version {version}")
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        con.execute("COMMIT")
+    except BaseException as exc:
+        _rollback(con)
+        if isinstance(exc, sqlite3.Error):
+            raise LedgerError(
+                f"台账是旧版本（结构版本 1），升级时出错，台账未作任何修改：{exc}",
+                f"the ledger has the old schema (version 1) and could not be upgraded; it is unchanged: {exc}",
+                path=path,
+                fix_zh="请确认台账文件可写、磁盘有空间，然后重新运行（升级只需一次）。",
+                fix_en="make sure the ledger file is writable and the disk has space, then run again "
+                "(the upgrade happens once).",
+            ) from exc
+        raise
+
+
+def _upgrade_v1(con: sqlite3.Connection, path: Path) -> None:
+    """Schema 1 → 2. Version 1 named the unit column and one record column of its pack; they are found
+    by the layout, not by name: the one NOT NULL column that schema 2 lacks is the unit
+    (→ ``unit_code``), any other such column is a problem field (→ ``fields``, under its upper-case
+    name). The roster's office ``unit`` becomes ``responsible_unit``; ``seen_as_of`` starts as
+    ``last_seen`` (the business time of the last listing, by default the data as-of), ``period`` and
+    ``unit_name`` start empty (the next run that lists the problem fills them)."""
+    current = set(_problem_columns())
+    cols = con.execute("PRAGMA table_info(problems)").fetchall()
+    names = {c["name"] for c in cols}
+    if "unit" in names and "responsible_unit" not in names:
+        con.execute("ALTER TABLE problems RENAME COLUMN unit TO responsible_unit")
+        names = (names - {"unit"}) | {"responsible_unit"}
+    leftover = [c for c in cols if c["name"] not in current and c["name"] != "unit"]
+    unit_cols = [c["name"] for c in leftover if c["notnull"]]
+    if "unit_code" not in names:
+        if len(unit_cols) != 1:
+            raise _not_a_ledger(path, "结构版本 1 的问题表无法识别 / unrecognised version-1 problems table")
+        con.execute(f"ALTER TABLE problems RENAME COLUMN {_quote(unit_cols[0])} TO unit_code")
+        names.add("unit_code")
+    for c in ("unit_name", "period", "seen_as_of", "fields"):
+        if c not in names:
+            con.execute(f"ALTER TABLE problems ADD COLUMN {c} TEXT")
+    for c in (c["name"] for c in leftover if not c["notnull"]):
+        key = json.dumps(c.upper())
+        con.execute(
+            f"UPDATE problems SET fields = json_set(coalesce(fields, '{{}}'), ?, {_quote(c)})"
+            f" WHERE {_quote(c)} IS NOT NULL",
+            (f"$.{key}",),
+        )
+        con.execute(f"ALTER TABLE problems DROP COLUMN {_quote(c)}")
+    con.execute("UPDATE problems SET seen_as_of = last_seen WHERE seen_as_of IS NULL")
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('upgraded_from_1', ?)", (_now(),))
 
 
 @contextlib.contextmanager
@@ -882,8 +1142,10 @@ _PROBLEM_FIELDS = {
         "detail_zh",
         "file",
         "row",
+        "unit_code",
+        "unit_name",
     )
-} | {"tbl": "table", "qxdm": "QXDM", "ywh": "YWH"}
+} | {"tbl": "table"}
 
 
 def _insert(con: sqlite3.Connection, table: str, row: dict[str, Any]) -> int:
@@ -895,8 +1157,22 @@ def _insert(con: sqlite3.Connection, table: str, row: dict[str, Any]) -> int:
 
 # --------------------------------------------------------------------------- sync
 _FOUND_NOTE = {
-    "stock": "存量检查发现 / found by a stock check",
+    STOCK: "存量检查发现 / found by a stock check",
     "incremental": "增量检查发现 / found by an incremental check",
+}
+_FIXED_NOTES = (
+    "复核：问题已不存在 / re-check: no longer found",
+    "自动复核通过，销号 / automatic re-check passed, closed",
+)
+_DELETED_NOTES = {
+    "key": (
+        "复核：记录已删除 / re-check: record deleted",
+        "记录已删除，销号 / record deleted, closed",
+    ),
+    "hash": (
+        "复核：原记录已不存在（已修改或删除）/ re-check: the row no longer exists as it was (changed or deleted)",
+        "原记录已不存在，销号 / the row no longer exists as it was, closed",
+    ),
 }
 
 
@@ -909,15 +1185,21 @@ class SyncReport:
     reopened: int = 0
     returned: int = 0
     closed: int = 0
+    deleted: int = 0  # of the closed: their record is gone (see the module docstring, *Scope*)
     still_open: int = 0
     out_of_scope_open: int = 0
     events: int = 0
     problem_ids: dict[str, list[int]] = field(default_factory=dict)
 
     def line(self) -> str:
+        gone = (
+            f"（其中记录已删除 {self.deleted} / of which record deleted {self.deleted}）"
+            if self.deleted
+            else ""
+        )
         return (
             f"台账 / ledger: 新增 opened {self.opened}，复发 reopened {self.reopened}，"
-            f"退回 returned {self.returned}，销号 closed {self.closed}，"
+            f"退回 returned {self.returned}，销号 closed {self.closed}{gone}，"
             f"仍未整改 still open {self.still_open}（运行 run {self.run_id}）"
         )
 
@@ -935,9 +1217,9 @@ def sync_check(
 
     Opens the problems the run lists for the first time, reopens closed ones found again (repeats),
     returns problems awaiting re-check that are still found, and closes (待复核 → 已销号) the open
-    problems the run re-checked and no longer found (see the module docstring, *Scope*). ``as_of`` is
-    the business time of the events and the found date of new problems (default: the check's as-of,
-    else now).
+    problems the run re-checked and no longer found, or whose records the run shows to be deleted (see
+    the module docstring, *Scope*). ``as_of`` is the business time of the events and the found date of
+    new problems (default: the check's as-of, else now).
     """
     cfg = config or load_config(result.domain)
     inp = prepare_sync(result, cfg)
@@ -967,6 +1249,30 @@ def _dedupe(problems: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str, str
     return out
 
 
+def _fields_json(p: Mapping[str, Any]) -> str | None:
+    fields = {k: v for k, v in (p.get("fields") or {}).items() if v is not None}
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True) if fields else None
+
+
+def _store_pack(con: sqlite3.Connection, domain: str, pack: Mapping[str, Any]) -> None:
+    """Keep the pack's labels in the ledger (``meta`` ``pack:<domain>``), for reading without the pack."""
+    if pack:
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            (f"pack:{domain}", json.dumps(dict(pack), ensure_ascii=False, sort_keys=True)),
+        )
+
+
+def _record_gone(inp: SyncInput, row: Mapping[str, Any], units: set[str], seen_as_of: str) -> bool:
+    """Whether the run covers the scope of ``row``, a problem whose anchor the batch lacks: the unit is in
+    the batch and the batch is of the same period (incremental) or not older (stock)."""
+    if row["unit_code"] not in units:
+        return False
+    if inp.mode == STOCK:
+        return row["seen_as_of"] is not None and row["seen_as_of"] <= seen_as_of
+    return inp.period is not None and row["period"] == inp.period
+
+
 def apply_sync(
     ledger_path: str | Path,
     inp: SyncInput,
@@ -982,6 +1288,7 @@ def apply_sync(
     cfg = config or load_config(inp.domain_path)
     started = _now()
     at = _ts(as_of if as_of is not None else inp.data_as_of)
+    seen_as_of = _ts(inp.data_as_of) if inp.data_as_of else at
     found_day = dt.date.fromisoformat(at[:10])
     deadlines: dict[str | None, str] = {}
 
@@ -993,13 +1300,14 @@ def apply_sync(
     found = _dedupe(inp.problems)
     evaluated = set(inp.rules_evaluated)
     anchors = {t: set(v) for t, v in inp.anchors.items()}
-    districts = {t: set(v) for t, v in inp.districts.items()}
+    units = {u for v in inp.units.values() for u in v}
     run_id = _new_run_id()
     report = SyncReport(run_id=run_id, at=at, listed=len(found))
-    ids: dict[str, list[int]] = {"opened": [], "reopened": [], "returned": [], "closed": []}
+    ids: dict[str, list[int]] = {"opened": [], "reopened": [], "returned": [], "closed": [], "deleted": []}
     with _open(ledger_path, create=True) as con, _write(con):
         if _staff_masking(con, cfg.mask_staff_names):
             actor = mask_staff_name(actor)
+        _store_pack(con, inp.domain, inp.pack)
         w = _Writer(con, run_id, at, actor, AUTO)
         existing: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         rules = sorted(evaluated | {k[0] for k in found})
@@ -1016,13 +1324,16 @@ def apply_sync(
             row = existing.get(key)
             if row is None:
                 dl = deadline(p["severity"])
-                who = cfg.roster.get(p["QXDM"])
+                who = cfg.roster.get(p["unit_code"])
                 pid = _insert(
                     con,
                     "problems",
                     {
                         "domain": inp.domain,
-                        **{c: p[k] for c, k in _PROBLEM_FIELDS.items()},
+                        **{c: p.get(k) for c, k in _PROBLEM_FIELDS.items()},
+                        "fields": _fields_json(p),
+                        "period": inp.period,
+                        "seen_as_of": seen_as_of,
                         "state": "",
                         "cycle": 1,
                         "repeats": 0,
@@ -1033,7 +1344,7 @@ def apply_sync(
                         "last_run": run_id,
                         "updated_at": at,
                         "responsible": who.name if who else None,
-                        "unit": who.unit if who else None,
+                        "responsible_unit": who.unit if who else None,
                         "phone_masked": who.phone_masked if who else None,
                         "last_seq": 0,
                     },
@@ -1045,9 +1356,21 @@ def apply_sync(
                 ids["opened"].append(prob["problem_id"])
                 continue
             con.execute(
-                "UPDATE problems SET last_seen = ?, last_run = ?, value_masked = ?, file = ?, row = ?"
-                " WHERE problem_id = ?",
-                (at, run_id, p["value_masked"], p["file"], p["row"], row["problem_id"]),
+                "UPDATE problems SET last_seen = ?, last_run = ?, value_masked = ?, file = ?, row = ?,"
+                " unit_name = coalesce(?, unit_name), fields = coalesce(?, fields), period = ?,"
+                " seen_as_of = ? WHERE problem_id = ?",
+                (
+                    at,
+                    run_id,
+                    p["value_masked"],
+                    p["file"],
+                    p["row"],
+                    p.get("unit_name"),
+                    _fields_json(p),
+                    inp.period,
+                    seen_as_of,
+                    row["problem_id"],
+                ),
             )
             if row["state"] == CLOSED:
                 dl = deadline(row["severity"])
@@ -1076,25 +1399,29 @@ def apply_sync(
             if key in found or row["state"] == CLOSED or row["rule_id"] not in evaluated:
                 continue
             tbl = row["tbl"]
-            rechecked = tbl in anchors and (
-                row["anchor"] in anchors[tbl]
-                or (
-                    inp.mode == "stock"
-                    and row["anchor"].startswith(_HASH_PREFIX)
-                    and row["qxdm"] in districts.get(tbl, set())
-                )
-            )
-            if not rechecked:
+            if tbl in anchors and row["anchor"] in anchors[tbl]:
+                notes = _FIXED_NOTES
+            elif tbl in anchors and _record_gone(inp, row, units, seen_as_of):
+                notes = _DELETED_NOTES["hash" if row["key_kind"] == "hash" else "key"]
+                report.deleted += 1
+                ids["deleted"].append(row["problem_id"])
+            else:
                 report.out_of_scope_open += 1
                 continue
             if row["state"] != RECHECK:
-                w.event(row, RECHECK, "复核：问题已不存在 / re-check: no longer found")
-            w.event(row, CLOSED, "自动复核通过，销号 / automatic re-check passed, closed")
+                w.event(row, RECHECK, notes[0])
+            w.event(row, CLOSED, notes[1])
             report.closed += 1
             ids["closed"].append(row["problem_id"])
         report.events = w.events
         report.problem_ids = ids
-        scope = {"tables": inp.tables, "rules_evaluated": len(evaluated), "districts": inp.districts}
+        scope = {
+            "tables": inp.tables,
+            "rules_evaluated": len(evaluated),
+            "units": inp.units,
+            "period": inp.period,
+            "deleted": report.deleted,
+        }
         _insert(
             con,
             "runs",
@@ -1197,14 +1524,16 @@ def update(
 
 
 # --------------------------------------------------------------------------- reading
+#: Columns of :func:`problems_frame`; the pack's problem fields (e.g. the main record's number) follow
+#: ``record_key``.
 PROBLEM_COLUMNS = [
     "problem_id",
     "state",
-    "QXDM",
+    "unit_code",
+    "unit_name",
     "rule_id",
     "table",
     "record_key",
-    "YWH",
     "field",
     "value_masked",
     "severity",
@@ -1213,13 +1542,14 @@ PROBLEM_COLUMNS = [
     "found_at",
     "deadline",
     "responsible",
-    "unit",
+    "responsible_unit",
     "phone_masked",
     "repeats",
     "cycle",
     "closed_at",
     "first_found",
     "last_seen",
+    "period",
     "file",
     "row",
     "key_kind",
@@ -1228,16 +1558,16 @@ PROBLEM_COLUMNS = [
     "overdue_workdays",
 ]
 
-#: Chinese column labels for tables and exports.
+#: Chinese column labels for tables and exports (the unit's and the problem fields' labels come from the
+#: pack: :func:`labels_zh`).
 LABELS_ZH = {
     "problem_id": "问题编号",
     "state": "状态",
-    "QXDM": "区县代码",
-    "QXMC": "区县",
+    "unit_code": "单位代码",
+    "unit_name": "单位",
     "rule_id": "规则编号",
     "table": "数据表",
     "record_key": "记录键",
-    "YWH": "业务号",
     "field": "字段",
     "value_masked": "问题值（已脱敏）",
     "severity": "严重程度",
@@ -1246,13 +1576,14 @@ LABELS_ZH = {
     "found_at": "本轮发现时间",
     "deadline": "整改期限",
     "responsible": "责任人",
-    "unit": "责任单位",
+    "responsible_unit": "责任单位",
     "phone_masked": "联系电话（已脱敏）",
     "repeats": "复发次数",
     "cycle": "轮次",
     "closed_at": "销号时间",
     "first_found": "首次发现时间",
     "last_seen": "最近发现时间",
+    "period": "批次周期",
     "file": "文件",
     "row": "行号",
     "key_kind": "记录键类型",
@@ -1268,7 +1599,84 @@ LABELS_ZH = {
     "to_state": "新状态",
     "note": "说明",
     "run_id": "运行编号",
+    "problems_due": "到期问题",
+    "closed_after_recheck": "复核销号",
+    "fixed_before_deadline": "按期整改",
+    "reconcile_rate": "销账率",
+    "fix_on_time": "整改及时率",
+    "period_start": "周期开始",
+    "period_end": "周期结束",
 }
+
+
+def _packs(con: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    out = {}
+    for key, value in con.execute("SELECT key, value FROM meta WHERE key LIKE 'pack:%' ORDER BY key"):
+        with contextlib.suppress(ValueError, TypeError):
+            out[key[5:]] = dict(json.loads(value))
+    return out
+
+
+def ledger_info(ledger_path: str | Path) -> dict[str, Any]:
+    """The labels of the pack(s) whose problems the ledger holds (stored by each sync): ``unit_label_zh``,
+    ``unit_label_en``, ``legacy_columns``, ``problem_fields`` (field → Chinese label), ``domains``. With
+    several packs of different units the unit is labelled generically (单位 / unit)."""
+    with _open(ledger_path) as con:
+        packs = _packs(con)
+    return _merge_packs(packs)
+
+
+def _merge_packs(packs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "domains": sorted(packs),
+        "unit_label_zh": "单位",
+        "unit_label_en": "unit",
+        "legacy_columns": {},
+        "problem_fields": {},
+    }
+    units = {(p.get("unit_label_zh"), p.get("unit_label_en")) for p in packs.values()}
+    if len(units) == 1:
+        info["unit_label_zh"], info["unit_label_en"] = next(iter(units))
+        info["unit_label_zh"] = info["unit_label_zh"] or "单位"
+        info["unit_label_en"] = info["unit_label_en"] or "unit"
+    legacy = [dict(p.get("legacy_columns") or {}) for p in packs.values()]
+    if legacy and all(x == legacy[0] for x in legacy):
+        info["legacy_columns"] = legacy[0]
+    for p in packs.values():
+        for f, label in (p.get("problem_fields") or {}).items():
+            info["problem_fields"].setdefault(str(f), str(label))
+    return info
+
+
+def labels_zh(info: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """:data:`LABELS_ZH` with the unit's label (e.g. ``unit_code`` → 区县代码, ``unit_name`` → 区县) and the
+    problem fields' labels of ``info`` (:func:`ledger_info`)."""
+    labels = dict(LABELS_ZH)
+    if info:
+        unit = str(info.get("unit_label_zh") or "单位")
+        labels["unit_code"], labels["unit_name"] = f"{unit}代码", unit
+        labels.update({str(k): str(v) for k, v in (info.get("problem_fields") or {}).items()})
+    return labels
+
+
+def with_legacy(frame: pd.DataFrame, info: Mapping[str, Any]) -> pd.DataFrame:
+    """``frame`` plus the pack's legacy columns (as :meth:`toolkit.domain.Domain.with_legacy`, from the
+    labels stored in the ledger)."""
+    out = frame.copy()
+    for std, old in (info.get("legacy_columns") or {}).items():
+        if std in out.columns and old not in out.columns:
+            out.insert(list(out.columns).index(std) + 1, old, out[std])
+    return out
+
+
+def unit_names(ledger_path: str | Path) -> dict[str, str]:
+    """Unit code → the unit's name as the last runs listed it (codes without a known name are left out)."""
+    with _open(ledger_path) as con:
+        rows = con.execute(
+            "SELECT unit_code, max(unit_name) FROM problems WHERE coalesce(unit_name, '') != ''"
+            " GROUP BY unit_code"
+        ).fetchall()
+    return {str(code): str(name) for code, name in rows}
 
 
 def _as_of_day(as_of: dt.datetime | dt.date | str | None) -> dt.date:
@@ -1279,34 +1687,41 @@ def problems_frame(
     ledger_path: str | Path,
     *,
     states: Iterable[str] | None = None,
-    districts: Iterable[str] | None = None,
+    units: Iterable[str] | None = None,
     overdue: bool = False,
     as_of: dt.datetime | dt.date | str | None = None,
     domain: str | None = None,
     calendar: WorkdayCalendar | None = None,
 ) -> pd.DataFrame:
-    """The ledger's problems (current state), optionally filtered. ``overdue``: open problems whose
-    deadline day is before ``as_of`` (default today); ``overdue_workdays`` counts the working days
-    past the deadline."""
+    """The ledger's problems (current state), optionally filtered by state, unit code and domain.
+    ``overdue``: open problems whose deadline day is before ``as_of`` (default today);
+    ``overdue_workdays`` counts the working days past the deadline. Columns: :data:`PROBLEM_COLUMNS`,
+    with the problem fields of the ledger's packs after ``record_key``."""
     sql = "SELECT * FROM problems WHERE 1 = 1"
     args: list[Any] = []
     if states:
         st = [normalise_state(s) for s in states]
         sql += f" AND state IN ({','.join('?' for _ in st)})"
         args += st
-    if districts:
-        ds = list(districts)
-        sql += f" AND qxdm IN ({','.join('?' for _ in ds)})"
-        args += ds
+    if units:
+        us = [str(u) for u in units]
+        sql += f" AND unit_code IN ({','.join('?' for _ in us)})"
+        args += us
     if domain:
         sql += " AND domain = ?"
         args.append(domain)
     sql += " ORDER BY problem_id"
     with _open(ledger_path) as con:
         frame = pd.DataFrame([dict(r) for r in con.execute(sql, args)])
+        packs = _packs(con)
+    order = list(_merge_packs(packs)["problem_fields"])
     if frame.empty:
-        return pd.DataFrame(columns=PROBLEM_COLUMNS)
-    frame = frame.rename(columns={"tbl": "table", "qxdm": "QXDM", "ywh": "YWH"})
+        return pd.DataFrame(columns=_with_fields(PROBLEM_COLUMNS, order))
+    frame = frame.rename(columns={"tbl": "table"})
+    fields = [json.loads(f) if isinstance(f, str) and f else {} for f in frame.pop("fields")]
+    names = list(dict.fromkeys([*order, *sorted({k for f in fields for k in f})]))
+    for n in names:
+        frame[n] = [f.get(n) for f in fields]
     day = _as_of_day(as_of)
     cal = _calendar(calendar)
     late = [
@@ -1320,7 +1735,13 @@ def problems_frame(
     ]
     if overdue:
         frame = frame[frame["overdue"]]
-    return frame[PROBLEM_COLUMNS].reset_index(drop=True)
+    return frame[_with_fields(PROBLEM_COLUMNS, names)].reset_index(drop=True)
+
+
+def _with_fields(columns: Sequence[str], fields: Sequence[str]) -> list[str]:
+    at = list(columns).index("record_key") + 1
+    extra = [f for f in fields if f not in columns]
+    return [*columns[:at], *extra, *columns[at:]]
 
 
 def events_frame(ledger_path: str | Path, problem_id: int | None = None) -> pd.DataFrame:
@@ -1386,7 +1807,7 @@ def period_of(day: dt.date, by: str) -> tuple[str, dt.date, dt.date]:
 
 
 FIGURE_COLUMNS = [
-    "QXDM",
+    "unit_code",
     "period",
     "period_start",
     "period_end",
@@ -1405,7 +1826,7 @@ def ledger_figures(
     as_of: dt.datetime | dt.date | str | None = None,
     domain: str | None = None,
 ) -> pd.DataFrame:
-    """Closed-loop figures per district (``QXDM``) and period of the deadline.
+    """Closed-loop figures per unit (``unit_code``) and period of the deadline.
 
     * ``problems_due``: problem cycles whose deadline lies in the period and on or before ``as_of``
       (default: now) — a repeat is a new cycle with its own deadline;
@@ -1420,7 +1841,7 @@ def ledger_figures(
     limit = _ts(as_of)
     limit_day = limit[:10]
     sql = (
-        "SELECT p.qxdm, c.deadline, c.fixed_at, c.closed_at FROM cycles c"
+        "SELECT p.unit_code, c.deadline, c.fixed_at, c.closed_at FROM cycles c"
         " JOIN problems p ON p.problem_id = c.problem_id WHERE c.deadline <= ?"
     )
     args: list[Any] = [limit_day]
@@ -1430,9 +1851,9 @@ def ledger_figures(
     with _open(ledger_path) as con:
         rows = con.execute(sql, args).fetchall()
     acc: dict[tuple[str, str], list[Any]] = {}
-    for qxdm, deadline, fixed_at, closed_at in rows:
+    for unit_code, deadline, fixed_at, closed_at in rows:
         label, start, end = period_of(dt.date.fromisoformat(deadline), by_period)
-        slot = acc.setdefault((qxdm, label), [start, end, 0, 0, 0])
+        slot = acc.setdefault((unit_code, label), [start, end, 0, 0, 0])
         slot[2] += 1
         if closed_at is not None and closed_at <= limit:
             slot[3] += 1
@@ -1440,7 +1861,7 @@ def ledger_figures(
                 slot[4] += 1
     records = [
         {
-            "QXDM": q,
+            "unit_code": q,
             "period": label,
             "period_start": v[0].isoformat(),
             "period_end": v[1].isoformat(),
@@ -1456,15 +1877,12 @@ def ledger_figures(
 
 
 # --------------------------------------------------------------------------- export and verification
-def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+def _labelled(frame: pd.DataFrame, info: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """``frame`` with Chinese headers (:func:`labels_zh`) and 是/否 for ``overdue``."""
     out = frame.copy()
-    if "QXDM" in out.columns:
-        from toolkit.regions import county_name
-
-        out.insert(out.columns.get_loc("QXDM") + 1, "QXMC", [county_name(str(q)) or "" for q in out["QXDM"]])
     if "overdue" in out.columns:
         out["overdue"] = out["overdue"].map({True: "是", False: "否"})
-    return out.rename(columns=LABELS_ZH)
+    return out.rename(columns=labels_zh(info))
 
 
 def export_ledger(
@@ -1475,12 +1893,14 @@ def export_ledger(
     events: bool = True,
 ) -> Path:
     """Write the ledger for offices: ``.csv`` (UTF-8 with BOM; problems only) or ``.xlsx`` (sheet 问题台账,
-    and 流转记录 with every event). Column headers are Chinese; values are masked as stored. Written by
-    :mod:`toolkit.sheets`: no value from the data becomes a formula."""
+    and 流转记录 with every event). Column headers are Chinese (the unit labelled as the pack labels it,
+    e.g. 区县代码 / 区县); values are masked as stored. Written by :mod:`toolkit.sheets`: no value from the
+    data becomes a formula."""
     from toolkit.sheets import frames_to_xlsx, write_csv
 
     out = Path(out)
-    problems = _labelled(problems_frame(ledger_path, as_of=as_of))
+    info = ledger_info(ledger_path)
+    problems = _labelled(problems_frame(ledger_path, as_of=as_of), info)
     suffix = out.suffix.lower()
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
@@ -1488,7 +1908,7 @@ def export_ledger(
     elif suffix == ".xlsx":
         sheets = {"问题台账": problems}
         if events:
-            sheets["流转记录"] = _labelled(events_frame(ledger_path))
+            sheets["流转记录"] = _labelled(events_frame(ledger_path), info)
         frames_to_xlsx(sheets, out)
     else:
         raise LedgerError(

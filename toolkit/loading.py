@@ -793,8 +793,8 @@ def _assemble(
             "第 1 行（表头）为空。",
             "row 1 (the header) is empty.",
             path=path,
-            fix_zh="第 1 行必须是表头，写字段代码（如 YWH、QXDM）。",
-            fix_en="row 1 must be the header holding the field codes (such as YWH, QXDM).",
+            fix_zh="第 1 行必须是表头，写数据规范中的字段代码。",
+            fix_en="row 1 must be the header holding the field codes of the data contract.",
         )
     width = max([len(header), *(len(values) for _, values in records)])
     header = header + [None] * (width - len(header))

@@ -72,9 +72,8 @@ def summary(result: CheckResult) -> dict[str, Any]:
         "not_evaluated_rules": [{"rule_id": k, "reason": v} for k, v in sorted(result.not_evaluated.items())],
         "problems": len(result.problems),
         "warnings": list(result.warnings),
-        "districts": sorted(
-            result.counts[result.domain.config.get("district_column", "QXDM")].unique().tolist()
-        ),
+        "unit": {"column": result.domain.unit.column, "label_zh": result.domain.unit.label_zh},
+        "units": sorted(result.counts["unit_code"].unique().tolist()),
         "success": result.exit_code == 0,
         "exit_code": result.exit_code,
         "started": result.started.isoformat(timespec="seconds"),
@@ -98,8 +97,8 @@ def write_outputs(result: CheckResult, out_dir: Path) -> dict[str, Path]:
         "summary": out_dir / "summary.json",
         "data_docs": out_dir / "data_docs",
     }
-    write_csv(result.counts, paths["counts"])
-    write_csv(result.problems, paths["problems"])
+    write_csv(result.domain.with_legacy(result.counts), paths["counts"])
+    write_csv(result.domain.with_legacy(result.problems), paths["problems"])
     paths["summary"].write_text(
         json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )

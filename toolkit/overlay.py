@@ -28,12 +28,15 @@ import copy
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from toolkit.domain import DIMENSIONS, META_KEYS, SEVERITIES, Domain, Rule, copy_domain
 from toolkit.errors import ConfigError
+from toolkit.rules import DIMENSIONS, META_KEYS, SEVERITIES, Rule
 from toolkit.sqlcompile import vet_rule
 from toolkit.yamlfile import load_yaml_bytes
+
+if TYPE_CHECKING:
+    from toolkit.domain import Domain
 
 __all__ = ["CHANGEABLE", "apply_overlay"]
 
@@ -41,7 +44,15 @@ __all__ = ["CHANGEABLE", "apply_overlay"]
 CHANGEABLE = {"enabled", "severity", "tolerance", "message_zh", "fix_zh", "applies_to"}
 _TOP_KEYS = {"name", "domain", "description", "rules", "add"}
 _ADD_KEYS = {"suite", "type", "kwargs", "meta"}
-_META_OPTIONAL = {"tolerance", "message_tech_zh", "message_en", "fix_en", "note", "requires"}
+_META_OPTIONAL = {
+    "tolerance",
+    "message_tech_zh",
+    "message_en",
+    "fix_en",
+    "note",
+    "requires",
+    "requires_columns",
+}
 _RULE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}")
 _MAX_TEXT = 1000
 _MAX_ADDED = 500
@@ -226,7 +237,7 @@ def _added_rule(
         )
     for key in ("message_zh", "fix_zh", "standard", "field"):
         _text(path, f"规则 {rid} 的 {key} / rule {rid} {key}", meta[key])
-    for key in _META_OPTIONAL & set(meta) - {"tolerance", "requires"}:
+    for key in _META_OPTIONAL & set(meta) - {"tolerance", "requires", "requires_columns"}:
         _text(path, f"规则 {rid} 的 {key} / rule {rid} {key}", meta[key])
     _modes(path, f"规则 {rid} / rule {rid}", meta["applies_to"], list(domain.config.get("modes", {})))
     if "tolerance" in meta:
@@ -235,6 +246,14 @@ def _added_rule(
     if not isinstance(requires, list) or not all(isinstance(t, str) and t in domain.tables for t in requires):
         raise _err(
             path, f"规则 {rid} 的 requires 应列出已知的表。", f"rule {rid}: requires must list known tables."
+        )
+    cols = meta.get("requires_columns", [])
+    fields = domain.tables[meta["table"]]["fields"]
+    if not isinstance(cols, list) or not all(isinstance(c, str) and c in fields for c in cols):
+        raise _err(
+            path,
+            f"规则 {rid} 的 requires_columns 应列出该表的字段。",
+            f"rule {rid}: requires_columns must list fields.",
         )
     kwargs = new.get("kwargs", {})
     if not isinstance(kwargs, dict):
@@ -313,4 +332,4 @@ def apply_overlay(domain: Domain, overlay: str | Path | dict[str, Any]) -> Domai
         "changed": sorted(rules),
         "added": added_ids,
     }
-    return copy_domain(domain, suites, info)
+    return domain.with_suites(suites, info)

@@ -19,7 +19,14 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["county_name", "is_county_code", "province_counties", "province_name"]
+__all__ = [
+    "county_name",
+    "is_county_code",
+    "prefecture_name",
+    "province_counties",
+    "province_name",
+    "province_prefectures",
+]
 
 _NAME_RE = re.compile(r"\[(\d*)-(\d*)\](.*)")
 _PLACEHOLDER = "市辖区"
@@ -113,6 +120,26 @@ def county_name(code: str) -> str | None:
     if not is_county_code(code):
         return None
     return _load()[1][code].display_name
+
+
+def prefecture_name(code: str) -> str | None:
+    """The name of a prefecture-level code (``xxxx00``, e.g. ``620100`` → 兰州市), else ``None``."""
+    if not _is_six_digits(code) or not code.endswith("00") or code.endswith("0000"):
+        return None
+    entry = _load()[1].get(code)
+    return entry.display_name if entry is not None else None
+
+
+def province_prefectures(province_prefix: str) -> list[tuple[str, str]]:
+    """Current prefecture-level ``(code, name)`` pairs of a province (``xxxx00``), sorted by code."""
+    return sorted(
+        (code, entry.display_name)
+        for code, entry in _load()[1].items()
+        if code.startswith(province_prefix)
+        and code.endswith("00")
+        and not code.endswith("0000")
+        and entry.current
+    )
 
 
 def province_name(prefix: str) -> str | None:

@@ -1,31 +1,43 @@
-"""Bulletins (数据质量通报): daily, weekly and monthly reports on the district scores.
+"""Bulletins (数据质量通报): daily, weekly and monthly reports on the units' scores, for any domain pack.
 
-``dq report`` turns the scores of a period (``scores.csv``: ``QXDM, QXMC, period, <indicator ids…>, score,
-grade, rank``, one row per district × period, several periods for the trend) into
+``dq report`` turns the scores of a period (``scores.csv``: ``unit_code, unit_name, period, <indicator
+ids…>, score, grade, rank``, one row per unit × period, several periods for the trend) into
 
 * ``bulletin_<period>.html``: one self-contained page (inline CSS, charts as ``data:`` PNG, an embedded
   subset of the Chinese font) that opens offline and prints on A4;
 * ``bulletin_<period>.xlsx``: the same figures as sheets 概况, 排名, 指标, 常见问题, 建议, 趋势.
 
-Contents, as provincial bulletins have them: headline figures (provincial average score and its change,
-grade distribution, districts meeting A4), the ranking with grade, score and change against the previous
-period, the indicators' levels 优/良/差 in colour, the provincial trend, a tile-grid map coloured by score
-with warnings (below A4, falling), the biggest movers, and for the bottom districts their weakest
-indicators with the rules behind them as targeted advice (the rules' plain ``message_zh`` / ``fix_zh``).
+Contents, as provincial bulletins have them: headline figures (the average score and its change, the
+grade distribution, the units meeting the standard), the ranking with grade, score and change against the
+previous period, the indicators' levels in colour, the trend of the average, warnings (below the
+standard, falling) — on a tile-grid map when the units are places —, the biggest movers, and for the
+bottom units their weakest indicators with the rules behind them as targeted advice (the rules' plain
+``message_zh`` / ``fix_zh``).
+
+Nothing here knows a domain. From the pack (:class:`toolkit.domain.Domain`): the unit's label (区县 /
+中心 / 部门 / 机构 → 区县排名, 机构排名 …), the title (``titles.bulletin`` of ``domain.yaml`` with
+``{region}`` and ``{period}``, default ``{region}<label_zh>数据质量{period}``), the region (the province
+of the units, only when they are places: ``unit.geographic``), the map (only then), the record keys of the
+examples. From the scoring model (:class:`toolkit.scoring.ScoringConfig`, read once by
+:func:`toolkit.scoring.load_scoring`): the indicators, the grades and their order, the levels and their
+colours, and ``pass_grade`` — the lowest grade that meets the standard.
 
 Every number shown is taken from the inputs as given (the score, grade and rank of ``scores``; rates,
-points and levels of the optional long *trace* frame ``QXDM, period, indicator, rate, points, level,
-rule_ids``); the bulletin computes only averages, counts and differences of them.
+points and levels of the optional long *trace* frame ``unit_code, period, indicator, rate, points,
+level, rules``); the bulletin computes only averages, counts and differences of them, and points and
+levels of the model where the trace gives none. Frames may carry the pack's legacy columns instead of
+``unit_code`` (``legacy_columns`` of ``domain.yaml``) — an older ``scores.csv`` still reports.
+
+Rendering (HTML environment, font, page shell, XLSX book) is :mod:`toolkit.render`; ``xlsx_writer`` and
+``render_html`` are re-exported here for earlier callers.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
-import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -33,142 +45,47 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.common_problems import CommonProblems, build_common_problems, district_name
+from toolkit import scoring
+from toolkit.common_problems import (
+    CommonProblems,
+    build_common_problems,
+    standard_columns,
+    unit_name,
+)
+from toolkit.errors import InputError
+from toolkit.render import (
+    XlsxBook,
+    data_uri,
+    fmt_rate,
+    num,
+    rank_move,
+    render_html,
+    xlsx_colour,
+    xlsx_writer,
+)
+from toolkit.scoring import ScoringConfig
 from toolkit.sheets import read_csv
 
 __all__ = [
-    "GRADE_ORDER",
     "PERIOD_KINDS",
     "Bulletin",
-    "Indicator",
+    "XlsxBook",
     "build_bulletin",
-    "level_of",
-    "load_indicators",
     "period_title",
-    "points_of",
+    "problems_in",
     "render_html",
+    "run_report",
+    "scores_from_history",
     "write_bulletin",
     "xlsx_writer",
 ]
 
 PERIOD_KINDS = {"day": "日报", "week": "周报", "month": "月报"}
-GRADE_ORDER = [f"{letter}{i}" for letter in "ABC" for i in range(1, 5)] + ["D"]
-LEVELS = ("优", "良", "差")
-LEVEL_COLOURS = {"优": "#1a9850", "良": "#f4a300", "差": "#d73027"}
-LEVEL_FILLS = {"优": "C7E9C0", "良": "FFE8A8", "差": "F8B4B0"}
-FIXED_COLUMNS = ("QXDM", "QXMC", "period", "score", "grade", "rank")
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+UNIT = "unit_code"
+UNIT_NAME = "unit_name"
+FIXED_COLUMNS = (UNIT, UNIT_NAME, "period", "score", "grade", "rank")
 #: Periods shown in the trend chart, by period kind.
 TREND_LENGTH = {"day": 30, "week": 12, "month": 12}
-
-
-# ------------------------------------------------------------------------------------------ indicators
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """One scored indicator (see shared/spec/scoring.md), as far as the bulletin needs it."""
-
-    id: str
-    label: str
-    lower_is_better: bool = False
-    weight: float | None = None
-    target: float | None = None
-    floor: float | None = None
-    rules: tuple[str, ...] = ()
-    """Rule ids (or ``fnmatch`` patterns such as ``bdc.*.required``) counted by this indicator."""
-
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
-def _indicator_from(iid: str, spec: Mapping[str, Any]) -> Indicator:
-    label = next((spec[k] for k in ("label_zh", "label", "name_zh", "name", "指标") if spec.get(k)), iid)
-    direction = str(spec.get("direction", spec.get("better", ""))).lower()
-    lower = bool(spec.get("lower_is_better")) or direction in ("down", "lower", "↓", "lower_is_better", "min")
-    rules = spec.get("rules") or spec.get("rule_ids") or ()
-    if isinstance(rules, str):
-        rules = [rules]
-    return Indicator(
-        id=iid,
-        label=str(label),
-        lower_is_better=lower,
-        weight=_num(spec.get("weight")),
-        target=_num(spec.get("target")),
-        floor=_num(spec.get("floor")),
-        rules=tuple(str(r) for r in rules),
-    )
-
-
-def load_indicators(domain=None, columns: Sequence[str] | None = None) -> list[Indicator]:
-    """The indicators of a domain's ``scoring.yaml`` (``indicators:`` as a mapping id → spec or a list
-    of specs with ``id``), restricted to and ordered like ``columns`` when given; an indicator column
-    without a spec gets its id as label."""
-    from toolkit.yamlfile import load_yaml
-
-    specs: dict[str, Indicator] = {}
-    path = None
-    if domain is not None:
-        dom_path = getattr(domain, "path", None)
-        if dom_path is None:
-            from toolkit.domain import domain_path
-
-            dom_path = domain_path(domain)
-        path = Path(dom_path) / "scoring.yaml"
-    if path is not None and path.exists():
-        cfg = load_yaml(path) or {}
-        raw = cfg.get("indicators") or {}
-        if isinstance(raw, Mapping):
-            items = [(str(k), v or {}) for k, v in raw.items()]
-        else:
-            items = [(str(v.get("id")), v) for v in raw if isinstance(v, Mapping) and v.get("id")]
-        for iid, spec in items:
-            specs[iid] = _indicator_from(iid, spec if isinstance(spec, Mapping) else {})
-    if columns is None:
-        return list(specs.values())
-    return [specs.get(c, Indicator(c, c)) for c in columns]
-
-
-def indicator_columns(scores: pd.DataFrame, known: Sequence[str] = ()) -> list[str]:
-    """Indicator columns of a scores frame: the known ids present, else the columns between ``period``
-    and ``score`` (the order of the scores.csv contract)."""
-    cols = list(scores.columns)
-    present = [c for c in known if c in cols]
-    if present:
-        return present
-    if "period" in cols and "score" in cols and cols.index("score") > cols.index("period"):
-        return [c for c in cols[cols.index("period") + 1 : cols.index("score")] if c not in FIXED_COLUMNS]
-    return [c for c in cols if c not in FIXED_COLUMNS]
-
-
-def points_of(rate: float | None, ind: Indicator) -> float | None:
-    """Points 0–100 of a rate (linear between floor and target, scoring.md); None if not scored."""
-    if rate is None or ind.target is None or ind.floor is None or ind.target == ind.floor:
-        return None
-    share = (rate - ind.floor) / (ind.target - ind.floor)
-    return 100.0 * min(1.0, max(0.0, share))
-
-
-def level_of(points: float | None) -> str | None:
-    """优 at 100 points (target met), 良 from 60, 差 below; None when not scored."""
-    if points is None or (isinstance(points, float) and math.isnan(points)):
-        return None
-    if points >= 100.0 - 1e-9:
-        return "优"
-    return "良" if points >= 60.0 else "差"
-
-
-def _rule_list(value: Any) -> list[str]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return []
-    if isinstance(value, (list, tuple, set)):
-        return [str(v) for v in value if str(v)]
-    return [v for v in re.split(r"[;,|\s]+", str(value)) if v]
 
 
 # ------------------------------------------------------------------------------------------ periods
@@ -197,49 +114,80 @@ def period_title(label: str, kind: str) -> str:
 
 @dataclass
 class Bulletin:
+    """Everything a bulletin shows, as frames and figures (see :func:`build_bulletin`)."""
+
     kind: str
     current: str
     previous: str | None
     title: str
     period_text: str
-    province: str
-    indicators: list[Indicator]
+    region: str
+    """The province of the units when they are places (湖北省), else empty."""
+    unit_label: str
+    """The pack's unit label: 区县, 中心, 机构 …"""
+    config: ScoringConfig
+    indicators: list[scoring.Indicator]
     ranking: pd.DataFrame
-    """Current period, best first: QXDM, QXMC, score, grade, rank, prev_score, prev_rank, change,
-    rank_change, meets_a4, falling."""
+    """Current period, best first: unit_code, unit_name, score, grade, rank, prev_score, prev_rank, change,
+    rank_change, scored, meets_standard, below_standard, falling."""
     grades: pd.DataFrame
-    """grade, n."""
+    """grade, n (the model's grades, best first)."""
     headline: dict[str, Any]
+    """units, unscored, average, prev_average, average_change, meets_standard, below_standard, falling,
+    best, max, min."""
     rates: pd.DataFrame
-    """QXDM × indicator id → rate (as given)."""
+    """unit_code × indicator id → rate (as given)."""
     levels: pd.DataFrame
-    """QXDM × indicator id → 优/良/差 or None."""
+    """unit_code × indicator id → level of the model or None."""
     points: pd.DataFrame
     trend: pd.DataFrame
-    """period, 平均分, 达标数, 区县数, 达标率."""
+    """period, 平均分, 达标数, 参评数, 达标率."""
     movers: dict[str, pd.DataFrame]
     advice: list[dict[str, Any]]
     common: CommonProblems | None
     tiles: list
+    """Tile positions of the map; empty when the units are not places (then there is no map)."""
     layout_note: str
+    average_label: str = "平均分"
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def show_map(self) -> bool:
+        return bool(self.tiles)
+
+    @property
+    def pass_grade(self) -> str:
+        return self.config.pass_grade
 
 
 def average(values, decimals: int = 2) -> float | None:
     """Mean of the scores shown, rounded half up to ``decimals``: the sum is exact (``math.fsum``) so the
-    result does not depend on the order of the districts, and binary noise (89.92499999…) is removed by
+    result does not depend on the order of the units, and binary noise (89.92499999…) is removed by
     rounding to 9 decimals first, as the scoring model does."""
-    from decimal import ROUND_HALF_UP, Decimal
+    import math
 
-    nums = [float(v) for v in values if _num(v) is not None]
+    nums = [float(v) for v in values if num(v) is not None]
     if not nums:
         return None
-    mean = round(math.fsum(nums) / len(nums), 9)
-    return float(Decimal(repr(mean)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+    return scoring.round_half_up(math.fsum(nums) / len(nums), decimals)
 
 
-def _meets(grade: Any) -> bool:
-    return isinstance(grade, str) and grade.strip().upper().startswith("A")
+def _load_domain(domain):
+    if domain is None:
+        raise TypeError("the pack is required (domain=…): a pack's name, its folder or a loaded Domain")
+    if isinstance(domain, str | Path):
+        from toolkit.domain import load_domain
+
+        return load_domain(domain)
+    return domain
+
+
+def _standard(frame: pd.DataFrame | None, dom) -> pd.DataFrame | None:
+    """``frame`` with ``unit_code`` (from the pack's legacy column if need be) as text."""
+    frame = standard_columns(frame, dom)
+    if frame is not None and UNIT in frame.columns:
+        frame = frame.assign(**{UNIT: frame[UNIT].fillna("").astype(str)})
+    return frame
 
 
 def _filter_period(frame: pd.DataFrame | None, current: str) -> pd.DataFrame | None:
@@ -251,28 +199,65 @@ def _filter_period(frame: pd.DataFrame | None, current: str) -> pd.DataFrame | N
 
 
 def _failures(problems: pd.DataFrame | None, counts: pd.DataFrame | None) -> pd.DataFrame:
-    """QXDM, rule_id, n (failures) of the period."""
+    """unit_code, rule_id, n (failures) of the period."""
     if counts is not None and "unexpected_count" in counts.columns:
-        c = counts.copy()
-        c["QXDM"] = c["QXDM"].fillna("").astype(str)
-        out = c.groupby(["QXDM", "rule_id"])["unexpected_count"].sum().rename("n").reset_index()
+        out = counts.groupby([UNIT, "rule_id"])["unexpected_count"].sum().rename("n").reset_index()
         return out[out["n"] > 0]
     if problems is not None and len(problems):
-        p = problems.copy()
-        p["QXDM"] = p["QXDM"].fillna("").astype(str)
-        return p.groupby(["QXDM", "rule_id"]).size().rename("n").reset_index()
-    return pd.DataFrame(columns=["QXDM", "rule_id", "n"])
+        return problems.groupby([UNIT, "rule_id"]).size().rename("n").reset_index()
+    return pd.DataFrame(columns=[UNIT, "rule_id", "n"])
+
+
+def _rule_list(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    if isinstance(value, list | tuple | set):
+        return [str(v) for v in value if str(v)]
+    return [v for v in re.split(r"[;,|\s]+", str(value)) if v]
+
+
+def _region(dom, codes) -> str:
+    """The province of the units when they are places and all in one province, else ``""``."""
+    if dom.unit.geographic == "none":
+        return ""
+    from toolkit import regions
+
+    prefixes = {str(c)[:2] for c in codes if re.fullmatch(r"\d{6}", str(c))}
+    if len(prefixes) != 1:
+        return ""
+    return regions.province_name(next(iter(prefixes))) or ""
+
+
+def _title(dom, region: str, kind: str) -> str:
+    """The pack's bulletin title with ``{region}``, ``{period}`` (and ``{label}``) filled in; the text of
+    a pack is never evaluated as a format string."""
+    default = "{region}{label}数据质量{period}"
+    text = dom.title("bulletin", default) or default
+    for key, value in (("{region}", region), ("{period}", PERIOD_KINDS[kind]), ("{label}", dom.label)):
+        text = text.replace(key, value)
+    return text
+
+
+def _layout(dom, layout: Mapping[str, tuple[int, int]] | None) -> dict[str, tuple[int, int]]:
+    if layout is not None:
+        return dict(layout)
+    path = Path(dom.path) / "tilemap.csv"
+    if path.is_file():
+        from toolkit.charts import read_layout
+
+        return read_layout(path)
+    return {}
 
 
 def build_bulletin(
     scores: pd.DataFrame,
     *,
+    domain,
     period: str = "week",
+    config: ScoringConfig | None = None,
     trace: pd.DataFrame | None = None,
     problems: pd.DataFrame | None = None,
     counts: pd.DataFrame | None = None,
-    domain=None,
-    indicators: Sequence[Indicator] | None = None,
     current: str | None = None,
     bottom: int = 3,
     fall_threshold: float = 2.0,
@@ -280,38 +265,42 @@ def build_bulletin(
     names: Mapping[str, str] | None = None,
     layout: Mapping[str, tuple[int, int]] | None = None,
 ) -> Bulletin:
-    """Everything a bulletin shows, as frames (see :class:`Bulletin`). ``problems`` / ``counts`` /
-    ``trace`` may hold several periods (a ``period`` column) or only the current one."""
-    from toolkit import charts, regions
-
+    """Everything a bulletin shows, as frames (see :class:`Bulletin`). ``domain``: the pack (required);
+    ``config``: its scoring model (default: :func:`toolkit.scoring.load_scoring` of the pack).
+    ``problems`` / ``counts`` / ``trace`` may hold several periods (a ``period`` column) or only the
+    current one. ``names``: unit names (code → name) besides those of ``scores``."""
     if period not in PERIOD_KINDS:
         raise ValueError(f"period must be one of {', '.join(PERIOD_KINDS)}")
     if scores is None or scores.empty:
-        from toolkit.errors import InputError
-
-        raise InputError("没有可通报的得分（scores 为空）。", "no scores to report (empty scores).")
+        raise InputError(
+            "没有可通报的得分（scores 为空）。",
+            "no scores to report (empty scores).",
+            fix_zh="确认数据目录中有批次、领域包的考核对象列（domain.yaml 的 unit.column）在数据中有值。",
+            fix_en="check that the history holds batches and that the pack's unit column (unit.column in "
+            "domain.yaml) has values in the data.",
+        )
     dom = _load_domain(domain)
-    s = scores.copy()
-    s["QXDM"] = s["QXDM"].astype(str)
+    cfg = config if config is not None else scoring.load_scoring(dom)
+    label = dom.unit.label_zh
+    s = _standard(scores, dom).copy()
+    if UNIT not in s.columns:
+        raise InputError(
+            f"得分表没有考核对象列 unit_code（{label}代码）。",
+            "the scores have no unit_code column.",
+            fix_zh="使用 dq score 写出的 scores.csv。",
+            fix_en="use a scores.csv written by dq score.",
+        )
     s["period"] = s["period"].astype(str)
-    if "QXMC" not in s.columns:
-        s["QXMC"] = [district_name(q, names) for q in s["QXDM"]]
-    s["QXMC"] = [
-        m if isinstance(m, str) and m else district_name(q, names)
-        for q, m in zip(s["QXDM"], s["QXMC"], strict=True)
-    ]
-    ind_cols = indicator_columns(s, [i.id for i in indicators] if indicators else [])
-    if indicators:
-        by_id = {i.id: i for i in indicators}
-        inds = [by_id.get(c, Indicator(c, c)) for c in ind_cols]
-    else:
-        inds = load_indicators(dom, ind_cols)
-        ind_cols = [i.id for i in inds]
+    seen = dict(names or {})
+    if UNIT_NAME in s.columns:
+        for c, n in zip(s[UNIT], s[UNIT_NAME], strict=True):
+            if isinstance(n, str) and n:
+                seen.setdefault(c, n)
+    s[UNIT_NAME] = [unit_name(q, dom, seen) for q in s[UNIT]]
+    inds = [i for i in cfg.indicators if i.id in s.columns]
     periods = sorted(s["period"].unique())
     current = str(current) if current is not None else periods[-1]
     if current not in periods:
-        from toolkit.errors import InputError
-
         raise InputError(f"得分中没有周期 {current}。", f"no scores for period {current}.")
     earlier = [p for p in periods if p < current]
     previous = earlier[-1] if earlier else None
@@ -319,73 +308,43 @@ def build_bulletin(
     s["score"] = pd.to_numeric(s["score"], errors="coerce")
     s["rank"] = pd.to_numeric(s["rank"], errors="coerce")
     cur = s[s["period"] == current].copy()
-    cur = cur.sort_values(["rank", "QXDM"], kind="mergesort", na_position="last").reset_index(drop=True)
+    cur = cur.sort_values(["rank", UNIT], kind="mergesort", na_position="last").reset_index(drop=True)
     cur["scored"] = cur["score"].notna()
     if previous is not None:
-        prev = s[s["period"] == previous].set_index("QXDM")
-        cur["prev_score"] = cur["QXDM"].map(prev["score"])
-        cur["prev_rank"] = cur["QXDM"].map(prev["rank"])
+        prev = s[s["period"] == previous].set_index(UNIT)
+        cur["prev_score"] = cur[UNIT].map(prev["score"])
+        cur["prev_rank"] = cur[UNIT].map(prev["rank"])
     else:
         cur["prev_score"] = float("nan")
         cur["prev_rank"] = float("nan")
     cur["change"] = cur["score"] - cur["prev_score"]
     cur["rank_change"] = cur["prev_rank"] - cur["rank"]
-    cur["meets_a4"] = cur["grade"].map(_meets) & cur["scored"]
-    cur["below_a4"] = cur["scored"] & ~cur["meets_a4"]
+    cur["meets_standard"] = cur["grade"].map(cfg.meets).astype(bool) & cur["scored"]
+    cur["below_standard"] = cur["scored"] & ~cur["meets_standard"]
     cur["falling"] = cur["change"] <= -abs(fall_threshold)
 
     grade_counts = cur.loc[cur["scored"], "grade"].astype(str).value_counts()
-    order = GRADE_ORDER + sorted(g for g in grade_counts.index if g not in GRADE_ORDER)
+    order = cfg.grade_names + sorted(g for g in grade_counts.index if g not in cfg.grade_names)
     grades = pd.DataFrame({"grade": order, "n": [int(grade_counts.get(g, 0)) for g in order]})
 
     avg = average(cur["score"])
     prev_avg = average(s[s["period"] == previous]["score"]) if previous is not None else None
-    prefixes = {q[:2] for q in cur["QXDM"]}
-    province = (regions.province_name(next(iter(prefixes))) or "") if len(prefixes) == 1 else ""
+    region = _region(dom, cur[UNIT])
     headline = {
-        "districts": int(cur["scored"].sum()),
+        "units": int(cur["scored"].sum()),
         "unscored": int((~cur["scored"]).sum()),
         "average": avg,
         "prev_average": prev_avg,
         "average_change": None if prev_avg is None or avg is None else round(avg - prev_avg, 2),
-        "meets_a4": int(cur["meets_a4"].sum()),
-        "below_a4": int(cur["below_a4"].sum()),
+        "meets_standard": int(cur["meets_standard"].sum()),
+        "below_standard": int(cur["below_standard"].sum()),
         "falling": int(cur["falling"].sum()),
-        "best": cur.iloc[0][["QXDM", "QXMC", "score"]].to_dict(),
+        "best": cur.iloc[0][[UNIT, UNIT_NAME, "score"]].to_dict(),
         "max": float(cur["score"].max()),
         "min": float(cur["score"].min()),
     }
 
-    # indicator rates, points and levels
-    rates = cur.set_index("QXDM")[ind_cols].apply(pd.to_numeric, errors="coerce")
-    points = pd.DataFrame(index=rates.index, columns=ind_cols, dtype=float)
-    levels = pd.DataFrame(index=rates.index, columns=ind_cols, dtype=object)
-    rule_ids: dict[tuple[str, str], list[str]] = {}
-    tr = _filter_period(trace, current)
-    if tr is not None and len(tr):
-        tr = tr.copy()
-        tr["QXDM"] = tr["QXDM"].astype(str)
-        for r in tr.itertuples(index=False):
-            rec = r._asdict()
-            q, i = rec["QXDM"], rec["indicator"]
-            if q not in rates.index or i not in ind_cols:
-                continue
-            if "points" in rec:
-                points.loc[q, i] = _num(rec["points"])
-            if rec.get("level") in LEVELS:
-                levels.loc[q, i] = rec["level"]
-            rule_ids[(q, i)] = _rule_list(rec.get("rule_ids", rec.get("rules")))
-    for ind in inds:
-        given = f"{ind.id}_level"  # scores.csv of the scoring module carries the levels too
-        if given in cur.columns:
-            for q, lv in zip(cur["QXDM"], cur[given], strict=True):
-                if lv in LEVELS and levels.loc[q, ind.id] not in LEVELS:
-                    levels.loc[q, ind.id] = lv
-        for q in rates.index:
-            if pd.isna(points.loc[q, ind.id]):
-                points.loc[q, ind.id] = points_of(_num(rates.loc[q, ind.id]), ind)
-            if levels.loc[q, ind.id] not in LEVELS:
-                levels.loc[q, ind.id] = level_of(_num(points.loc[q, ind.id]))
+    rates, points, levels, rule_ids = _indicator_frames(cur, inds, cfg, _standard(trace, dom), current)
 
     # trend
     upto = [p for p in periods if p <= current][-TREND_LENGTH.get(period, 12) :]
@@ -394,36 +353,30 @@ def build_bulletin(
         tdf.groupby("period")
         .agg(
             平均分=("score", average),
-            达标数=("grade", lambda g: int(sum(_meets(x) for x in g))),
-            区县数=("QXDM", "size"),
+            达标数=("grade", lambda g: int(sum(cfg.meets(x) for x in g))),
+            参评数=("score", lambda v: int(v.notna().sum())),
         )
         .reset_index()
     )
-    trend["达标率"] = 100.0 * trend["达标数"] / trend["区县数"]
+    trend["达标率"] = 100.0 * trend["达标数"] / trend["参评数"].where(trend["参评数"] > 0)
 
-    # movers
     moved = cur.dropna(subset=["change"])
     mv = {
-        "up": moved[moved["change"] > 0]
-        .sort_values(["change", "QXDM"], ascending=[False, True])
-        .head(movers),
-        "down": moved[moved["change"] < 0]
-        .sort_values(["change", "QXDM"], ascending=[True, True])
-        .head(movers),
+        "up": moved[moved["change"] > 0].sort_values(["change", UNIT], ascending=[False, True]).head(movers),
+        "down": moved[moved["change"] < 0].sort_values(["change", UNIT], ascending=[True, True]).head(movers),
     }
 
-    # targeted advice for the bottom districts
-    probs = _filter_period(problems, current)
-    cnts = _filter_period(counts, current)
+    # targeted advice for the bottom units
+    probs = _filter_period(_standard(problems, dom), current)
+    cnts = _filter_period(_standard(counts, dom), current)
     fails = _failures(probs, cnts)
-    advice = []
-    for row in (
-        cur[cur["scored"]]
-        .sort_values(["rank", "QXDM"], ascending=[False, False], kind="mergesort")
+    advice = [
+        _advice(row, inds, cfg, rates, points, levels, rule_ids, fails, probs, dom, cur)
+        for row in cur[cur["scored"]]
+        .sort_values(["rank", UNIT], ascending=[False, False], kind="mergesort")
         .head(bottom)
         .itertuples()
-    ):
-        advice.append(_advice(row, inds, rates, points, levels, rule_ids, fails, probs, dom, cur))
+    ]
 
     common = None
     if (probs is not None and len(probs)) or (cnts is not None and len(cnts)):
@@ -431,19 +384,30 @@ def build_bulletin(
             probs if probs is not None and len(probs) else None,
             None if probs is not None and len(probs) else cnts,
             domain=dom,
-            names=dict(zip(cur["QXDM"], cur["QXMC"], strict=True)),
+            names=dict(zip(cur[UNIT], cur[UNIT_NAME], strict=True)),
             period=period_title(current, period),
         )
 
-    tiles = charts.grid_layout(list(zip(cur["QXDM"], cur["QXMC"], strict=True)), dict(layout or {}))
-    label = dom.config.get("label_zh", "") if dom is not None else ""
+    tiles: list = []
+    note = ""
+    if dom.unit.geographic != "none":
+        from toolkit import charts
+
+        given = _layout(dom, layout)
+        tiles = charts.grid_layout(
+            list(zip(cur[UNIT], cur[UNIT_NAME], strict=True)), given, geographic=dom.unit.geographic
+        )
+        grouped = "按地市分组" if dom.unit.geographic == "county" else "按省分组"
+        note = f"{grouped}排列的色块图（非地理位置）" if not given else "按 tilemap.csv 的位置排列"
     return Bulletin(
         kind=period,
         current=current,
         previous=previous,
-        title=f"{province}{label}数据质量{PERIOD_KINDS[period]}",
+        title=_title(dom, region, period),
         period_text=period_title(current, period),
-        province=province,
+        region=region,
+        unit_label=label,
+        config=cfg,
         indicators=inds,
         ranking=cur,
         grades=grades,
@@ -456,57 +420,74 @@ def build_bulletin(
         advice=advice,
         common=common,
         tiles=tiles,
-        layout_note="按地市分组排列的色块图（非地理位置）" if not layout else "按 tilemap.csv 的位置排列",
+        layout_note=note,
+        average_label="全省平均分" if region.endswith("省") else f"{region}平均分" if region else "平均分",
     )
 
 
-def _load_domain(domain):
-    if domain is None:
-        return None
-    if isinstance(domain, str | Path):
-        from toolkit.domain import load_domain
+def _indicator_frames(cur, inds, cfg: ScoringConfig, trace, current):
+    """Rates (as given), points and levels (the trace's, else computed by the model) and the rule ids
+    behind each (unit, indicator) of the current period."""
+    ind_cols = [i.id for i in inds]
+    rates = cur.set_index(UNIT)[ind_cols].apply(pd.to_numeric, errors="coerce")
+    points = pd.DataFrame(index=rates.index, columns=ind_cols, dtype=float)
+    levels = pd.DataFrame(index=rates.index, columns=ind_cols, dtype=object)
+    known = set(cfg.level_names)
+    rule_ids: dict[tuple[str, str], list[str]] = {}
+    tr = _filter_period(trace, current)
+    if tr is not None and len(tr) and UNIT in tr.columns:
+        for rec in tr.to_dict("records"):
+            q, i = rec[UNIT], rec.get("indicator")
+            if q not in rates.index or i not in ind_cols:
+                continue
+            if "points" in rec:
+                points.loc[q, i] = num(rec["points"])
+            if rec.get("level") in known:
+                levels.loc[q, i] = rec["level"]
+            rule_ids[(q, i)] = _rule_list(rec.get("rule_ids", rec.get("rules")))
+    for ind in inds:
+        given = f"{ind.id}_level"  # scores.csv of the scoring module carries the levels too
+        if given in cur.columns:
+            for q, lv in zip(cur[UNIT], cur[given], strict=True):
+                if lv in known and levels.loc[q, ind.id] not in known:
+                    levels.loc[q, ind.id] = lv
+        for q in rates.index:
+            if pd.isna(points.loc[q, ind.id]):
+                rate = num(rates.loc[q, ind.id])
+                points.loc[q, ind.id] = float("nan") if rate is None else ind.points(rate)
+            if levels.loc[q, ind.id] not in known:
+                levels.loc[q, ind.id] = scoring.level(num(points.loc[q, ind.id]), cfg)
+    return rates, points, levels, rule_ids
 
-        return load_domain(domain)
-    return domain
+
+def _key_label(dom, rule_id: str, table: str = "") -> str:
+    """What the records of a rule are called: the labels of its table's key fields (业务号 …)."""
+    if not table:
+        with contextlib.suppress(KeyError):
+            table = dom.rule(rule_id).table
+    keys = dom.record_key(table) if table else []
+    return "、".join(dom.field_label(table, k) for k in keys) or "记录"
 
 
-def _fmt_rate(v: float | None) -> str:
-    """A rate as a percentage with one decimal — more where one decimal would show a rate that is not 0
-    or 100 % as 0.0 % or 100.0 % (a 99.96 % unit-number rate is not "100.0 %")."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    if abs(v) > 1.0:
-        return f"{v:.1f}"
-    p = 100.0 * v
-    for digits in (1, 2, 3):
-        text = f"{p:.{digits}f}"
-        if float(text) not in (0.0, 100.0) or p in (0.0, 100.0):
-            break
-    return f"{text}%"
-
-
-def _advice(row, inds, rates, points, levels, rule_ids, fails, probs, dom, cur) -> dict[str, Any]:
-    """A bottom district's weakest indicators and the rules behind them."""
-    q = row.QXDM
+def _advice(row, inds, cfg, rates, points, levels, rule_ids, fails, probs, dom, cur) -> dict[str, Any]:
+    """A bottom unit's weakest indicators and the rules behind them."""
+    q = getattr(row, UNIT)
     weakest = []
     for ind in inds:
-        pts = _num(points.loc[q, ind.id])
-        rate = _num(rates.loc[q, ind.id])
+        pts = num(points.loc[q, ind.id])
+        rate = num(rates.loc[q, ind.id])
         if pts is not None:
             if pts >= 100.0 - 1e-9:
                 continue
-            lost = (
-                (ind.weight if ind.weight is not None else 100.0 / max(len(inds), 1)) * (100.0 - pts) / 100.0
-            )
-            weakest.append((lost, ind, rate, pts))
+            weakest.append((ind.weight * (100.0 - pts) / 100.0, ind, rate, pts))
         elif rate is not None:
             col = pd.to_numeric(rates[ind.id], errors="coerce")
-            gap = (rate - col.mean()) if ind.lower_is_better else (col.mean() - rate)
+            gap = (rate - col.mean()) if ind.direction == "down" else (col.mean() - rate)
             if gap > 0:
                 weakest.append((gap, ind, rate, None))
     weakest.sort(key=lambda w: (-w[0], w[1].id))
     weakest = weakest[:3]
-    own = fails[fails["QXDM"] == q]
+    own = fails[fails[UNIT] == q]
     counts = dict(zip(own["rule_id"], own["n"], strict=True))
     chosen: list[str] = []
     for _, ind, _, _ in weakest:
@@ -514,21 +495,23 @@ def _advice(row, inds, rates, points, levels, rule_ids, fails, probs, dom, cur) 
         behind = [r for r in counts if any(fnmatch(r, pat) for pat in patterns)]
         behind = sorted((r for r in behind if counts.get(r, 0) > 0), key=lambda r: (-counts.get(r, 0), r))
         chosen.extend(r for r in behind[:2] if r not in chosen)
-    if len(chosen) < 3:  # the district's most frequent problems, whatever indicator they belong to
+    if len(chosen) < 3:  # the unit's most frequent problems, whatever indicator they belong to
         chosen.extend(r for r in sorted(counts, key=lambda r: (-counts[r], r)) if r not in chosen)
     items = []
     for rid in chosen[:4]:
         meta: dict[str, Any] = {}
-        if dom is not None:
-            with contextlib.suppress(KeyError):
-                meta = dict(dom.rule(rid).meta)
+        with contextlib.suppress(KeyError):
+            meta = dict(dom.rule(rid).meta)
         examples: list[str] = []
+        table = str(meta.get("table", ""))
         if probs is not None and len(probs):
-            sel = probs[(probs["rule_id"] == rid) & (probs["QXDM"].fillna("").astype(str) == q)]
+            sel = probs[(probs["rule_id"] == rid) & (probs[UNIT] == q)]
             if "message_zh" not in meta and len(sel):
                 meta["message_zh"] = sel.iloc[0].get("message_zh", "")
                 meta["fix_zh"] = sel.iloc[0].get("fix_zh", "")
-            examples = [str(y) for y in sel["YWH"].dropna().astype(str).unique()[:3]] if "YWH" in sel else []
+                table = table or str(sel.iloc[0].get("table", "") or "")
+            if "record_key" in sel:
+                examples = [str(y) for y in sel["record_key"].dropna().astype(str).unique()[:3] if y]
         items.append(
             {
                 "rule_id": rid,
@@ -536,11 +519,13 @@ def _advice(row, inds, rates, points, levels, rule_ids, fails, probs, dom, cur) 
                 "fix": meta.get("fix_zh", ""),
                 "n": int(counts.get(rid, 0)),
                 "examples": examples,
+                "key_label": _key_label(dom, rid, table),
             }
         )
     n = int(cur["scored"].sum())
-    change = _num(row.change)
-    parts = [f"{row.QXMC}本期综合得分 {row.score:.1f} 分，等级 {row.grade}，排名第 {int(row.rank)}/{n} 位"]
+    change = num(row.change)
+    name = getattr(row, UNIT_NAME)
+    parts = [f"{name}本期综合得分 {row.score:.1f} 分，等级 {row.grade}，排名第 {int(row.rank)}/{n} 位"]
     if change is not None:
         parts.append(
             f"较上期{'上升' if change > 0 else '下降' if change < 0 else '持平'}"
@@ -551,14 +536,15 @@ def _advice(row, inds, rates, points, levels, rule_ids, fails, probs, dom, cur) 
         summary += (
             "失分较多的指标："
             + "、".join(
-                f"{ind.label} {_fmt_rate(rate)}" + (f"（{level_of(pts)}）" if pts is not None else "")
+                f"{ind.label_zh} {fmt_rate(rate)}"
+                + (f"（{scoring.level(pts, cfg)}）" if pts is not None else "")
                 for _, ind, rate, pts in weakest
             )
             + "。"
         )
     return {
-        "QXDM": q,
-        "QXMC": row.QXMC,
+        UNIT: q,
+        UNIT_NAME: name,
         "score": float(row.score),
         "grade": row.grade,
         "rank": int(row.rank),
@@ -566,11 +552,11 @@ def _advice(row, inds, rates, points, levels, rule_ids, fails, probs, dom, cur) 
         "weakest": [
             {
                 "id": ind.id,
-                "label": ind.label,
+                "label": ind.label_zh,
                 "rate": rate,
-                "rate_text": _fmt_rate(rate),
+                "rate_text": fmt_rate(rate),
                 "points": pts,
-                "level": level_of(pts) if pts is not None else None,
+                "level": scoring.level(pts, cfg) if pts is not None else None,
             }
             for _, ind, rate, pts in weakest
         ],
@@ -581,80 +567,84 @@ def _advice(row, inds, rates, points, levels, rule_ids, fails, probs, dom, cur) 
 # ------------------------------------------------------------------------------------------ rendering
 
 
-def _environment():
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["f1"] = lambda v: "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1f}"
-    env.filters["f2"] = lambda v: "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.2f}"
-    env.filters["signed"] = _signed
-    env.filters["rate"] = _fmt_rate
-    env.filters["rankmove"] = _rank_move
-    return env
-
-
-def _signed(v: Any, digits: int = 1) -> str:
-    f = _num(v)
-    if f is None:
-        return "—"
-    if round(f, digits) == 0:
-        return "持平"
-    return f"{'+' if f > 0 else '−'}{abs(f):.{digits}f}"
-
-
-def _rank_move(v: Any) -> str:
-    f = _num(v)
-    if f is None:
-        return "新"
-    if f == 0:
-        return "—"
-    return f"↑{int(f)}" if f > 0 else f"↓{int(-f)}"
-
-
-def render_html(template: str, **context: Any) -> str:
-    """Render a template of ``toolkit/templates`` and embed the subset of the Chinese font it uses."""
-    from toolkit.fonts import font_face_css
-
-    html = _environment().get_template(template).render(**context)
-    return html.replace("/*FONT-FACE*/", font_face_css(html), 1)
-
-
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
 def _ranking_records(b: Bulletin) -> list[dict[str, Any]]:
     out = []
     for rec in b.ranking.to_dict("records"):
-        rank = _num(rec["rank"])
+        rank = num(rec["rank"])
         rec["rank"] = None if rank is None else int(rank)
         rec["levels"] = [
-            {
-                "level": b.levels.loc[rec["QXDM"], i.id],
-                "text": _fmt_rate(_num(b.rates.loc[rec["QXDM"], i.id])),
-            }
+            {"level": b.levels.loc[rec[UNIT], i.id], "text": fmt_rate(num(b.rates.loc[rec[UNIT], i.id]))}
             for i in b.indicators
         ]
         out.append(rec)
     return out
 
 
+def _level_legend(cfg: ScoringConfig) -> list[dict[str, Any]]:
+    """The levels for the legend: name, what it means, its CSS class."""
+    out = []
+    for k, (name, lo) in enumerate(cfg.levels):
+        if lo >= 100:
+            text = "达到目标"
+        elif lo > 0:
+            text = f"≥{lo:g} 分"
+        else:
+            text = f"<{cfg.levels[k - 1][1]:g} 分" if k else "任意"
+        out.append({"name": name, "text": text, "css": f"lv-{k}"})
+    return out
+
+
+def _grade_span(cfg: ScoringConfig) -> tuple[str, str]:
+    """``("A1–A4", "B1–D")``: the grades that meet the standard and those that do not."""
+    names = cfg.grade_names
+    ok = cfg.passing_grades
+    rest = names[len(ok) :]
+
+    def span(g: list[str]) -> str:
+        return "" if not g else g[0] if len(g) == 1 else f"{g[0]}–{g[-1]}"
+
+    return span(ok), span(rest)
+
+
+def _charts(b: Bulletin) -> tuple[bytes | None, bytes]:
+    from toolkit import charts
+
+    cfg = b.config
+    cur = b.ranking
+    label = b.unit_label
+    map_png = None
+    if b.show_map:
+        positive = [lo for _, lo in cfg.grades if lo > 0]
+        map_png = charts.tile_map_png(
+            b.tiles,
+            dict(zip(cur[UNIT], cur["score"], strict=True)),
+            below=set(cur.loc[cur["below_standard"], UNIT]),
+            falling=set(cur.loc[cur["falling"], UNIT]),
+            below_label=f"未达到 {cfg.pass_grade}（低于 {cfg.pass_score:g} 分）",
+            title=f"{b.period_text}{label}得分地图预警",
+            vmin=min(positive) if positive else 0.0,
+            vmax=100.0,
+        )
+    trend_png = charts.trend_png(
+        b.trend.assign(period=[_short_period(p, b.kind) for p in b.trend["period"]]),
+        title=f"{b.average_label}趋势（近 {len(b.trend)} 期）",
+        line_label=b.average_label,
+        threshold=cfg.pass_score,
+        threshold_label=f"{cfg.pass_grade} 达标线（{cfg.pass_score:g} 分）",
+    )
+    return map_png, trend_png
+
+
 def write_bulletin(
     scores: pd.DataFrame,
     *,
-    period: str = "week",
+    domain,
     out_dir: str | Path,
+    period: str = "week",
+    config: ScoringConfig | None = None,
     trace: pd.DataFrame | None = None,
     problems: pd.DataFrame | None = None,
     counts: pd.DataFrame | None = None,
-    domain=None,
-    indicators: Sequence[Indicator] | None = None,
     current: str | None = None,
     bottom: int = 3,
     fall_threshold: float = 2.0,
@@ -664,16 +654,14 @@ def write_bulletin(
 ) -> dict[str, Path]:
     """Build the bulletin of the latest (or ``current``) period and write ``bulletin_<period>.html`` and
     ``.xlsx`` into ``out_dir``; return ``{"html": path, "xlsx": path}``."""
-    from toolkit import charts
-
     b = build_bulletin(
         scores,
+        domain=domain,
         period=period,
+        config=config,
         trace=trace,
         problems=problems,
         counts=counts,
-        domain=domain,
-        indicators=indicators,
         current=current,
         bottom=bottom,
         fall_threshold=fall_threshold,
@@ -685,36 +673,37 @@ def write_bulletin(
     stem = "bulletin_" + re.sub(r"[^0-9A-Za-z_-]+", "_", b.current)
     paths = {"html": out / f"{stem}.html", "xlsx": out / f"{stem}.xlsx"}
     generated = generated or dt.datetime.now().replace(microsecond=0)
-
-    cur = b.ranking
-    score_of = dict(zip(cur["QXDM"], cur["score"], strict=True))
-    map_png = charts.tile_map_png(
-        b.tiles,
-        score_of,
-        below=set(cur.loc[cur["below_a4"], "QXDM"]),
-        falling=set(cur.loc[cur["falling"], "QXDM"]),
-        title=f"{b.period_text}区县得分地图预警",
-    )
-    trend_png = charts.trend_png(
-        b.trend.assign(period=[_short_period(p, b.kind) for p in b.trend["period"]]),
-        title=f"全省平均分趋势（近 {len(b.trend)} 期）",
-    )
-    level_counts = {i.id: {lv: int((b.levels[i.id] == lv).sum()) for lv in LEVELS} for i in b.indicators}
+    cfg = b.config
+    map_png, trend_png = _charts(b)
+    legend = _level_legend(cfg)
+    level_counts = {
+        i.id: {lv: int((b.levels[i.id] == lv).sum()) for lv in cfg.level_names} for i in b.indicators
+    }
+    ok_span, rest_span = _grade_span(cfg)
+    common_cols = {"count": b.common.count_column, "top": b.common.top_column} if b.common is not None else {}
     html = render_html(
         "bulletin.html.j2",
         b=b,
+        label=b.unit_label,
         generated=generated,
         rows=_ranking_records(b),
         grades=b.grades.to_dict("records"),
+        legend=legend,
+        level_css={lv["name"]: lv["css"] for lv in legend},
+        level_colours=[(lv["css"], cfg.level_colours[lv["name"]]) for lv in legend],
         level_counts=level_counts,
-        level_colours=LEVEL_COLOURS,
+        pass_grade=cfg.pass_grade,
+        pass_score=cfg.pass_score,
+        ok_span=ok_span,
+        rest_span=rest_span,
         warnings=_warnings(b),
-        map_uri=_data_uri(map_png),
-        trend_uri=_data_uri(trend_png),
+        map_uri=data_uri(map_png) if map_png is not None else "",
+        trend_uri=data_uri(trend_png),
         trend=b.trend.to_dict("records"),
         movers_up=b.movers["up"].to_dict("records"),
         movers_down=b.movers["down"].to_dict("records"),
         common=b.common.rules.head(10).to_dict("records") if b.common is not None else [],
+        common_cols=common_cols,
     )
     paths["html"].write_text(html, encoding="utf-8")
     _write_bulletin_xlsx(b, paths["xlsx"], generated, map_png, trend_png)
@@ -730,15 +719,21 @@ def _short_period(label: str, kind: str) -> str:
 
 def _warnings(b: Bulletin) -> list[dict[str, Any]]:
     out = []
-    for r in b.ranking.itertuples(index=False):
+    for r in b.ranking.to_dict("records"):
         kinds = []
-        if r.below_a4:
-            kinds.append(f"未达到 A4（{r.grade}）")
-        if r.falling:
-            kinds.append(f"较上期下降 {abs(r.change):.1f} 分")
+        if r["below_standard"]:
+            kinds.append(f"未达到 {b.pass_grade}（{r['grade']}）")
+        if r["falling"]:
+            kinds.append(f"较上期下降 {abs(r['change']):.1f} 分")
         if kinds:
             out.append(
-                {"QXDM": r.QXDM, "QXMC": r.QXMC, "score": r.score, "rank": r.rank, "what": "；".join(kinds)}
+                {
+                    UNIT: r[UNIT],
+                    UNIT_NAME: r[UNIT_NAME],
+                    "score": r["score"],
+                    "rank": r["rank"],
+                    "what": "；".join(kinds),
+                }
             )
     return out
 
@@ -746,215 +741,107 @@ def _warnings(b: Bulletin) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------ xlsx
 
 
-def _width(value: Any) -> int:
-    s = "" if value is None else str(value)
-    return sum(2 if ord(c) > 255 else 1 for c in s)
-
-
-class XlsxBook:
-    """A small helper over openpyxl: titled, styled, printable tables (A4 landscape, fit to width).
-    Values go in through :func:`toolkit.sheets.xlsx_value` and the book is saved by
-    :func:`toolkit.sheets.save_workbook`: text from the data is always a text cell, never a formula."""
-
-    def __init__(self, path: Path) -> None:
-        from openpyxl import Workbook
-
-        self.path = Path(path)
-        self.wb = Workbook()
-        self._fresh = True
-
-    def sheet(self, name: str):
-        if self._fresh:
-            ws = self.wb.active
-            ws.title = name
-            self._fresh = False
-        else:
-            ws = self.wb.create_sheet(name)
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        return ws
-
-    def add_table(
-        self,
-        name: str,
-        frame: pd.DataFrame,
-        *,
-        title: str | None = None,
-        widths: Mapping[str, int] | None = None,
-        formats: Mapping[str, str] | None = None,
-        fills: pd.DataFrame | None = None,
-        note: str | None = None,
-        ws=None,
-        start_row: int | None = None,
-    ):
-        """Write ``frame`` with a bold title row, a header row (frozen, filtered) and wrapped cells.
-        ``fills`` (same index/columns as ``frame``, hex colours or None) colours cells."""
-        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-        from toolkit.sheets import xlsx_value
-
-        ws = ws or self.sheet(name)
-        row0 = start_row or (ws.max_row + 2 if ws.max_row > 1 else 1)
-        thin = Side(style="thin", color="BBBBBB")
-        border = Border(left=thin, right=thin, top=thin, bottom=thin)
-        if title:
-            ws.cell(row=row0, column=1, value=xlsx_value(title)).font = Font(bold=True, size=13)
-            row0 += 1
-        if note:
-            c = ws.cell(row=row0, column=1, value=xlsx_value(note))
-            c.font = Font(color="666666", size=9)
-            row0 += 1
-        header = row0
-        widths = dict(widths or {})
-        formats = dict(formats or {})
-        for j, col in enumerate(frame.columns, start=1):
-            c = ws.cell(row=header, column=j, value=xlsx_value(str(col)))
-            c.font = Font(bold=True)
-            c.fill = PatternFill("solid", fgColor="DDE7F3")
-            c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            c.border = border
-        for i, rec in enumerate(frame.itertuples(index=False), start=1):
-            for j, v in enumerate(rec, start=1):
-                col = frame.columns[j - 1]
-                v = xlsx_value(v)
-                c = ws.cell(row=header + i, column=j, value=v)
-                c.border = border
-                c.alignment = Alignment(vertical="top", wrap_text=isinstance(v, str) and _width(v) > 20)
-                if col in formats:
-                    c.number_format = formats[col]
-                if fills is not None:
-                    colour = fills.iloc[i - 1, j - 1]
-                    if isinstance(colour, str) and colour:
-                        c.fill = PatternFill("solid", fgColor=colour)
-        from openpyxl.utils import get_column_letter
-
-        for j, col in enumerate(frame.columns, start=1):
-            letter = get_column_letter(j)
-            if col in widths:
-                w = widths[col]
-            else:
-                sample = [col, *frame[col].head(200).tolist()]
-                w = min(
-                    30, max(6, max(_width(x if not isinstance(x, float) else f"{x:.2f}") for x in sample) + 2)
-                )
-            ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, w)
-        if start_row is None and ws.freeze_panes is None:
-            ws.freeze_panes = ws.cell(row=header + 1, column=1)
-            if len(frame):
-                ws.auto_filter.ref = f"A{header}:{get_column_letter(len(frame.columns))}{header + len(frame)}"
-            ws.print_title_rows = f"{header}:{header}"
-        return ws
-
-    def add_image(self, ws, png: bytes, anchor: str, width_px: int | None = None) -> None:
-        import io
-
-        from openpyxl.drawing.image import Image
-
-        img = Image(io.BytesIO(png))
-        if width_px:
-            ratio = width_px / img.width
-            img.width, img.height = width_px, int(img.height * ratio)
-        ws.add_image(img, anchor)
-
-    def save(self) -> None:
-        from toolkit.sheets import save_workbook
-
-        save_workbook(self.wb, self.path)
-
-
-@contextlib.contextmanager
-def xlsx_writer(path: str | Path) -> Iterator[XlsxBook]:
-    book = XlsxBook(Path(path))
-    yield book
-    book.save()
-
-
 def _write_bulletin_xlsx(
-    b: Bulletin, path: Path, generated: dt.datetime, map_png: bytes, trend_png: bytes
+    b: Bulletin, path: Path, generated: dt.datetime, map_png: bytes | None, trend_png: bytes
 ) -> None:
     from openpyxl.styles import Font
 
+    from toolkit.sheets import xlsx_value
+
+    cfg = b.config
     h = b.headline
     cur = b.ranking
+    label = b.unit_label
+    code_col, name_col = f"{label}代码", f"{label}名称"
+    meets_col = f"达到{cfg.pass_grade}"
+    worst_fill = xlsx_colour(cfg.level_colour(cfg.level_names[-1]))
     with xlsx_writer(path) as book:
         ws = book.sheet("概况")
-        ws["A1"] = b.title
-        ws["A1"].font = Font(bold=True, size=15)
-        ws["A2"] = f"{b.period_text}　生成时间 {generated:%Y-%m-%d %H:%M}"
+        ws.cell(row=1, column=1, value=xlsx_value(b.title)).font = Font(bold=True, size=15)
+        ws.cell(row=2, column=1, value=f"{b.period_text}　生成时间 {generated:%Y-%m-%d %H:%M}")
         facts = pd.DataFrame(
             [
                 ("统计周期", b.current),
-                ("参评区县数", h["districts"]),
-                ("全省平均分", h["average"]),
+                (f"参评{label}数", h["units"]),
+                (b.average_label, h["average"]),
                 ("上期平均分", h["prev_average"]),
                 ("较上期变化", h["average_change"]),
-                ("达到 A4 的区县数", h["meets_a4"]),
-                ("未达到 A4 的区县数", h["below_a4"]),
-                ("较上期下降的区县数", h["falling"]),
+                (f"达到 {cfg.pass_grade} 的{label}数", h["meets_standard"]),
+                (f"未达到 {cfg.pass_grade} 的{label}数", h["below_standard"]),
+                (f"较上期下降的{label}数", h["falling"]),
                 ("最高分", h["max"]),
                 ("最低分", h["min"]),
             ],
             columns=["项目", "数值"],
         )
         book.add_table("概况", facts, ws=ws, start_row=4, widths={"项目": 22, "数值": 14})
-        gd = b.grades.rename(columns={"grade": "等级", "n": "区县数"})
+        gd = b.grades.rename(columns={"grade": "等级", "n": f"{label}数"})
         book.add_table("概况", gd, ws=ws, start_row=17, title="等级分布")
-        book.add_image(ws, map_png, "E4", width_px=640)
-        book.add_image(ws, trend_png, "E40", width_px=640)
+        if map_png is not None:
+            book.add_image(ws, map_png, "E4", width_px=640)
+            book.add_image(ws, trend_png, "E40", width_px=640)
+        else:
+            book.add_image(ws, trend_png, "E4", width_px=640)
 
         rk = pd.DataFrame(
             {
                 "排名": cur["rank"].astype("Int64"),
-                "区县代码": cur["QXDM"],
-                "区县名称": cur["QXMC"],
+                code_col: cur[UNIT],
+                name_col: cur[UNIT_NAME],
                 "综合得分": cur["score"].astype(float),
                 "等级": cur["grade"],
-                "达到A4": [
+                meets_col: [
                     "是" if m else ("否" if sc else "—")
-                    for m, sc in zip(cur["meets_a4"], cur["scored"], strict=True)
+                    for m, sc in zip(cur["meets_standard"], cur["scored"], strict=True)
                 ],
                 "上期得分": cur["prev_score"],
                 "得分变化": cur["change"],
                 "上期排名": cur["prev_rank"],
-                "排名变化": [_rank_move(v) for v in cur["rank_change"]],
+                "排名变化": [rank_move(v) for v in cur["rank_change"]],
             }
         )
         fills = pd.DataFrame(None, index=rk.index, columns=rk.columns, dtype=object)
-        fills.loc[cur["below_a4"].to_numpy(), "等级"] = LEVEL_FILLS["差"]
-        fills.loc[cur["falling"].to_numpy(), "得分变化"] = LEVEL_FILLS["差"]
+        fills.loc[cur["below_standard"].to_numpy(), "等级"] = worst_fill
+        fills.loc[cur["falling"].to_numpy(), "得分变化"] = worst_fill
         book.add_table(
             "排名",
             rk,
-            title=f"{b.title}　区县排名（{b.period_text}）",
+            title=f"{b.title}　{label}排名（{b.period_text}）",
             formats={"综合得分": "0.0", "上期得分": "0.0", "得分变化": "+0.0;-0.0;0.0"},
             fills=fills,
         )
 
         ind = pd.DataFrame(
-            {"排名": cur["rank"].astype("Int64"), "区县代码": cur["QXDM"], "区县名称": cur["QXMC"]}
+            {"排名": cur["rank"].astype("Int64"), code_col: cur[UNIT], name_col: cur[UNIT_NAME]}
         )
         ifill = pd.DataFrame(None, index=ind.index, columns=list(ind.columns), dtype=object)
         for i in b.indicators:
-            ind[i.label] = [_num(b.rates.loc[q, i.id]) for q in cur["QXDM"]]
-            ifill[i.label] = [LEVEL_FILLS.get(b.levels.loc[q, i.id]) for q in cur["QXDM"]]
-        rate_fmt = {i.label: "0.0%" for i in b.indicators if (b.rates[i.id].dropna().abs() <= 1).all()}
+            ind[i.label_zh] = [num(b.rates.loc[q, i.id]) for q in cur[UNIT]]
+            ifill[i.label_zh] = [xlsx_colour(cfg.level_colour(b.levels.loc[q, i.id])) for q in cur[UNIT]]
+        rate_fmt = {i.label_zh: "0.0%" for i in b.indicators if (b.rates[i.id].dropna().abs() <= 1).all()}
         book.add_table(
             "指标",
             ind,
-            title="指标完成情况（底色：绿 = 优，黄 = 良，红 = 差；空白 = 本期不计分）",
+            title=f"指标完成情况（底色为单项等级：{' / '.join(cfg.level_names)}；空白 = 本期不计分）",
             formats=rate_fmt,
             fills=ifill,
-            widths={i.label: 10 for i in b.indicators},
+            widths={i.label_zh: 10 for i in b.indicators},
         )
         ws_ind = book.wb["指标"]
         lv = pd.DataFrame(
-            [[lvl] + [int((b.levels[i.id] == lvl).sum()) for i in b.indicators] for lvl in LEVELS],
-            columns=["等级", *[i.label for i in b.indicators]],
+            [[lvl] + [int((b.levels[i.id] == lvl).sum()) for i in b.indicators] for lvl in cfg.level_names],
+            columns=["等级", *[i.label_zh for i in b.indicators]],
         )
-        book.add_table("指标", lv, ws=ws_ind, start_row=ws_ind.max_row + 2, title="各指标优 / 良 / 差区县数")
+        lv_fill = pd.DataFrame(None, index=lv.index, columns=lv.columns, dtype=object)
+        lv_fill["等级"] = [xlsx_colour(cfg.level_colour(x)) for x in cfg.level_names]
+        book.add_table(
+            "指标",
+            lv,
+            ws=ws_ind,
+            start_row=ws_ind.max_row + 2,
+            title=f"各指标{' / '.join(cfg.level_names)}{label}数",
+            fills=lv_fill,
+        )
 
         if b.common is not None:
             book.add_table(
@@ -964,7 +851,7 @@ def _write_bulletin_xlsx(
                 widths={
                     "问题说明": 40,
                     "整改办法": 40,
-                    "主要区县": 28,
+                    b.common.top_column: 28,
                     "示例": 40,
                     "规则编号": 26,
                     "字段": 18,
@@ -972,111 +859,112 @@ def _write_bulletin_xlsx(
             )
         else:
             ws_cp = book.sheet("常见问题")
-            ws_cp["A1"] = "本期没有提供问题清单（problems.csv / counts.csv）。"
+            ws_cp.cell(row=1, column=1, value="本期没有提供问题清单（problems.csv / counts.csv）。")
 
+        adv_cols = [
+            code_col,
+            name_col,
+            "综合得分",
+            "等级",
+            "排名",
+            "情况",
+            "问题",
+            "问题条数",
+            "整改建议",
+            "示例记录",
+        ]
         adv_rows = []
         for a in b.advice:
+            base = {
+                code_col: a[UNIT],
+                name_col: a[UNIT_NAME],
+                "综合得分": a["score"],
+                "等级": a["grade"],
+                "排名": a["rank"],
+                "情况": a["summary"],
+            }
             if not a["items"]:
-                adv_rows.append(
-                    {
-                        "区县代码": a["QXDM"],
-                        "区县名称": a["QXMC"],
-                        "综合得分": a["score"],
-                        "等级": a["grade"],
-                        "排名": a["rank"],
-                        "情况": a["summary"],
-                        "问题": "",
-                        "问题条数": None,
-                        "整改建议": "",
-                        "示例业务号": "",
-                    }
-                )
+                adv_rows.append({**base, "问题": "", "问题条数": None, "整改建议": "", "示例记录": ""})
             for it in a["items"]:
+                ex = f"{it['key_label']} {'、'.join(it['examples'])}" if it["examples"] else ""
                 adv_rows.append(
                     {
-                        "区县代码": a["QXDM"],
-                        "区县名称": a["QXMC"],
-                        "综合得分": a["score"],
-                        "等级": a["grade"],
-                        "排名": a["rank"],
-                        "情况": a["summary"],
+                        **base,
                         "问题": it["message"],
                         "问题条数": it["n"],
                         "整改建议": it["fix"],
-                        "示例业务号": "、".join(it["examples"]),
+                        "示例记录": ex,
                     }
                 )
-        adv = pd.DataFrame(
-            adv_rows,
-            columns=[
-                "区县代码",
-                "区县名称",
-                "综合得分",
-                "等级",
-                "排名",
-                "情况",
-                "问题",
-                "问题条数",
-                "整改建议",
-                "示例业务号",
-            ],
-        )
         book.add_table(
             "建议",
-            adv,
-            title="排名靠后区县的针对性整改建议",
+            pd.DataFrame(adv_rows, columns=adv_cols),
+            title=f"排名靠后{label}的针对性整改建议",
             formats={"综合得分": "0.0"},
-            widths={"情况": 50, "问题": 40, "整改建议": 45, "示例业务号": 26},
+            widths={"情况": 50, "问题": 40, "整改建议": 45, "示例记录": 30},
         )
-        tr = b.trend.rename(columns={"period": "周期"})
-        book.add_table("趋势", tr, title="全省平均分趋势", formats={"平均分": "0.00", "达标率": "0.0"})
+        tr = b.trend.rename(columns={"period": "周期", "参评数": f"参评{label}数"})
+        book.add_table(
+            "趋势", tr, title=f"{b.average_label}趋势", formats={"平均分": "0.00", "达标率": "0.0"}
+        )
 
 
 # ------------------------------------------------------------------------------------------ dq report
 
 
-def _read_csv(path: Path | None) -> pd.DataFrame | None:
+def _read_csv(path: Path | None, dom) -> pd.DataFrame | None:
     if path is None:
         return None
-    from toolkit.errors import InputError
-
     if not Path(path).is_file():
-        raise InputError("文件不存在。", "file not found.", path=path)
-    return read_csv(path, dtype={"QXDM": str, "period": str, "YWH": str})
+        raise InputError(
+            "文件不存在。", "file not found.", path=path, fix_zh="检查文件路径。", fix_en="check the path."
+        )
+    text_cols = [
+        UNIT,
+        UNIT_NAME,
+        "period",
+        "record_key",
+        "key",
+        *dom.legacy_columns.values(),
+        *dom.problem_fields,
+    ]
+    return read_csv(path, dtype=dict.fromkeys(text_cols, str))
 
 
 def scores_from_history(
-    history: str | Path, period: str, *, domain="bdc", store: str | Path | None = None
+    history: str | Path, period: str, *, domain, store: str | Path | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Count the daily batches under ``history`` (incrementally, in the history file ``store``) and score
-    them by ``period``: ``{"scores", "trace", "counts"}`` (counts with the period label)."""
-    from toolkit import scoring
-    from toolkit.history import History, score_frames
+    """Count the batches under ``history`` (incrementally, in the history file ``store``) and score them
+    by ``period``: ``{"scores", "trace", "counts"}`` (counts with the period label)."""
+    from toolkit.history import History, score_frames, unit_names_from
 
     dom = _load_domain(domain)
     store = Path(store) if store is not None else Path(history) / "history.duckdb"
     hist = History(store, domain=dom)
     hist.update(history)
     frames = hist.frames()
-    run = score_frames(frames["counts"], frames["rows"], by=period, domain=dom)
+    run = score_frames(
+        frames["counts"], frames["rows"], by=period, domain=dom, unit_names=unit_names_from(frames["units"])
+    )
     counts = frames["counts"].copy()
     labels = {d: scoring.period_label(d, period) for d in counts["period"].unique()}
     counts["period"] = counts["period"].map(labels)
     return {"scores": run.table, "trace": run.period.indicators, "counts": counts}
 
 
-def problems_in(history: str | Path, period: str) -> pd.DataFrame | None:
-    """``problems.csv`` files of ``dq check`` kept under the history's day folders (``DIR/<day>/…``),
-    with the period label of their day; None if there are none."""
-    from toolkit import scoring
+def problems_in(history: str | Path, period: str, *, domain) -> pd.DataFrame | None:
+    """``problems.csv`` files of ``dq check`` kept under the history's batch folders (``DIR/<batch>/…``),
+    with the period label of their batch; None if there are none."""
+    from toolkit.history import batch_day
 
+    dom = _load_domain(domain)
     frames = []
     for path in sorted(Path(history).glob("*/**/problems.csv")):
-        day = next((p.name for p in path.parents if re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.name)), None)
-        if day is None:
+        batch = next((p.name for p in path.parents if batch_day(p.name, dom.period) is not None), None)
+        if batch is None:
             continue
-        f = read_csv(path)
-        f["period"] = scoring.period_label(day, period)
+        f = _read_csv(path, dom)
+        f["period"] = scoring.period_label(batch, period)
         frames.append(f)
     return pd.concat(frames, ignore_index=True) if frames else None
 
@@ -1085,12 +973,12 @@ def run_report(
     *,
     period: str,
     out_dir: str | Path,
+    domain,
     history: str | Path | None = None,
     scores: str | Path | None = None,
     trace: str | Path | None = None,
     problems: str | Path | None = None,
     counts: str | Path | None = None,
-    domain="bdc",
     current: str | None = None,
     bottom: int = 3,
     store: str | Path | None = None,
@@ -1098,13 +986,14 @@ def run_report(
 ) -> dict[str, Path]:
     """``dq report``: the bulletin (HTML + XLSX) and the period's common-problems list.
 
-    ``scored``: frames already computed by :func:`scores_from_history` (``scores``, ``trace``,
-    ``counts``), so that a caller who has just scored the history does not score it again."""
+    ``domain``: the pack (required). ``scored``: frames already computed by :func:`scores_from_history`
+    (``scores``, ``trace``, ``counts``), so that a caller who has just scored the history does not score
+    it again."""
     from toolkit.common_problems import write_common_problems
-    from toolkit.errors import InputError
 
     dom = _load_domain(domain)
-    sc, tr, pr, ct = _read_csv(scores), _read_csv(trace), _read_csv(problems), _read_csv(counts)
+    sc, tr = _read_csv(scores, dom), _read_csv(trace, dom)
+    pr, ct = _read_csv(problems, dom), _read_csv(counts, dom)
     if sc is None and scored is not None:
         sc, tr, ct = scored["scores"], scored["trace"], scored["counts"]
     if sc is None:
@@ -1112,8 +1001,8 @@ def run_report(
             raise InputError(
                 "没有得分数据：请给出 --history 或 --scores。",
                 "no scores: give --history or --scores.",
-                fix_zh="--history 指向按日期分文件夹的增量数据目录；或用 --scores 指定 dq score 写出的 scores.csv。",
-                fix_en="--history: the folder of daily batches; or --scores: a scores.csv written by dq score.",
+                fix_zh="--history 指向按批次分文件夹的增量数据目录；或用 --scores 指定 dq score 写出的 scores.csv。",
+                fix_en="--history: the folder of batches; or --scores: a scores.csv written by dq score.",
             )
         got = scores_from_history(
             history, period, domain=dom, store=store or Path(out_dir) / "history.duckdb"
@@ -1121,22 +1010,22 @@ def run_report(
         sc, tr = got["scores"], tr if tr is not None else got["trace"]
         ct = ct if ct is not None else got["counts"]
     if pr is None and history is not None:
-        pr = problems_in(history, period)
+        pr = problems_in(history, period, domain=dom)
     out = Path(out_dir)
     paths = write_bulletin(
         sc,
+        domain=dom,
         period=period,
         out_dir=out,
         trace=tr,
         problems=pr,
         counts=ct,
-        domain=dom,
         current=current,
         bottom=bottom,
     )
     b_current = current or sorted(sc["period"].astype(str).unique())[-1]
-    prs = _filter_period(pr, b_current)
-    cts = _filter_period(ct, b_current)
+    prs = _filter_period(_standard(pr, dom), b_current)
+    cts = _filter_period(_standard(ct, dom), b_current)
     if (prs is not None and len(prs)) or (cts is not None and len(cts)):
         cp = build_common_problems(
             prs if prs is not None and len(prs) else None,

@@ -1,9 +1,15 @@
 """The scoring model: indicators, points, scores, grades and ranks as pure functions over rule counts.
 
-The model itself is data: ``expectations/<domain>/scoring.yaml`` (see ``shared/spec/scoring.md``). This
-module reads it and computes, per district and period:
+The model itself is data: ``expectations/<domain>/scoring.yaml`` (see ``shared/spec/scoring.md``), read
+ONCE by :func:`load_scoring` into a :class:`ScoringConfig` — indicators, ``grades`` (best first),
+``levels`` (best first, each with a colour), ``pass_grade`` (the lowest grade that meets the standard) and
+the pack's unit of assessment. Every other module (history, bulletin, lessons) takes its grades, levels,
+colours and "meets the standard" from that object; none reads ``scoring.yaml`` itself.
 
-1. a **trace**: one row per (group, district, indicator, source), where a source is a rule (its
+Per unit of assessment (a pack's :class:`~toolkit.domain.Unit`: a county, a fund centre, an office …)
+and period this module computes:
+
+1. a **trace**: one row per (group, unit, indicator, source), where a source is a rule (its
    ``element_count`` / ``unexpected_count``), a table of the rows frame (rows / rows failing), the day's
    registration log, or the problem ledger. Every source contributes ``numerator`` and ``denominator``:
    for a ↑ indicator (direction ``up``) numerator = element − unexpected (what passed), for a ↓ indicator
@@ -15,7 +21,8 @@ module reads it and computes, per district and period:
 3. **points** (100 at or beyond the target, 0 at or beyond the floor, linear between) and **levels**;
 4. the **score** Σ weight × points / Σ weight over scored indicators, rounded half up to one decimal
    (after rounding to 9 decimals, so that binary noise such as 92.4999999997 does not decide), the
-   **grade** of that published score, and the **rank** per period (1 = best, ties share the lowest rank).
+   **grade** of that published score, and the **rank** per period (:func:`rank_scores`: 1 = best, ties
+   share the best rank).
 
 Over a longer period (:func:`period_scores`), indicator rates come from the summed daily numerators and
 denominators, while the score is the mean of the published daily scores (the headline
@@ -24,18 +31,23 @@ denominators, while the score is the mean of the published daily scores (the hea
 Inputs (all plain DataFrames, so they can come from ``dq check``, the DuckDB engine or a test):
 
 ``counts``
-    ``<by…>, QXDM, rule_id, element_count, unexpected_count[, evaluated, table, field, dimension,
-    severity]`` — one row per group × district × rule (``counts.csv`` of ``dq check`` plus a period column).
+    ``<by…>, unit_code[, unit_name], rule_id, element_count, unexpected_count[, evaluated, table, field,
+    dimension, severity]`` — one row per group × unit × rule (``CheckResult.counts`` or the engine's
+    counts plus a period column).
 ``rows``
-    ``<by…>, QXDM, table, rows, failing_<dimension>…`` — per group × district × table of the batch, the
+    ``<by…>, unit_code, table, rows, failing_<dimension>…`` — per group × unit × table of the batch, the
     rows read and the rows with at least one failure of a rule of that dimension on that table
     (:func:`row_counts` builds it from a :class:`~toolkit.check.CheckResult`). A table of the batch has an
-    entry for every district of the batch (``rows`` may be 0); an absent table has none.
+    entry for every unit of the batch (``rows`` may be 0); an absent table has none.
 ``ledger``
-    ``<by…>, QXDM, problems_due, closed_after_recheck, fixed_before_deadline`` — from the problem ledger.
+    ``<by…>, unit_code, problems_due, closed_after_recheck, fixed_before_deadline`` — from the ledger.
 
-Districts: by default only county-level codes (:func:`toolkit.regions.is_county_code`) are scored; rows
-with an empty or non-county ``QXDM`` cannot be attributed to a district (their own rules report them).
+Units: only the codes the pack scores are scored (:meth:`toolkit.domain.Unit.is_scored`: county codes of
+the region list for ``geographic: county``, any non-empty code for non-geographic units); rows that cannot
+be attributed to a unit are reported by the pack's own rules, not scored. Names come from
+:meth:`~toolkit.domain.Unit.name_of` with the names seen in the data (a ``unit_name`` column of the inputs
+or ``unit_names=``). Output frames carry ``unit_code`` and ``unit_name``; files add the pack's legacy
+columns (:meth:`toolkit.domain.Domain.with_legacy`) where they are written.
 """
 
 from __future__ import annotations
@@ -44,7 +56,7 @@ import datetime as dt
 import fnmatch
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -53,8 +65,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from toolkit import regions, workdays
-from toolkit.domain import DIMENSIONS, Domain, domain_path, load_domain
+from toolkit import workdays
+from toolkit.domain import DIMENSIONS, Domain, Unit, domain_path, load_domain
 from toolkit.errors import ConfigError
 from toolkit.yamlfile import load_yaml
 
@@ -64,6 +76,8 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "LEDGER_COLUMNS",
+    "UNIT",
+    "UNIT_NAME",
     "Explanation",
     "Indicator",
     "ScoreResult",
@@ -78,6 +92,7 @@ __all__ = [
     "period_label",
     "period_scores",
     "points",
+    "rank_scores",
     "round_half_up",
     "row_counts",
     "score",
@@ -88,7 +103,11 @@ KINDS = ("rules", "rows", "log_days", "ledger")
 DIRECTIONS = ("up", "down")
 LEDGER_COLUMNS = ("problems_due", "closed_after_recheck", "fixed_before_deadline")
 PERIODS = ("day", "week", "month", "quarter", "year")
-DISTRICT = "QXDM"
+#: The unit column of every frame of this module (the pack's unit column is read by the engine / check).
+UNIT = "unit_code"
+UNIT_NAME = "unit_name"
+#: Cell colours of the levels when ``scoring.yaml`` gives none: from best (green) to worst (red).
+DEFAULT_LEVEL_COLOURS = ("#c7e9c0", "#ffe8a8", "#f8b4b0")
 
 _COMMON_KEYS = {
     "label_zh",
@@ -108,7 +127,8 @@ _KIND_KEYS = {
     "log_days": {"table"},
     "ledger": {"numerator", "denominator"},
 }
-_TOP_KEYS = {"name", "decimals", "grades", "levels", "indicators", "description_zh"}
+_TOP_KEYS = {"name", "decimals", "grades", "pass_grade", "levels", "indicators", "description_zh"}
+_COLOUR_RE = re.compile(r"#[0-9A-Fa-f]{6}")
 _ID_RE = re.compile(r"[a-z][a-z0-9_]*")
 
 TRACE_COLUMNS = [
@@ -162,16 +182,57 @@ class Indicator:
 
 @dataclass(frozen=True)
 class ScoringConfig:
+    """The scoring model of a pack, as read ONCE from its ``scoring.yaml`` (:func:`load_scoring`).
+
+    ``grades`` and ``levels``: ``(name, minimum)`` pairs, best first, the last minimum 0 (a score ≥ the
+    minimum has that grade; an indicator's points ≥ the minimum have that level). ``pass_grade``: the
+    lowest grade that meets the standard (bdc: A4); :meth:`meets` tells whether a grade does.
+    ``level_colours``: level → cell colour ``#rrggbb`` (``colour:`` of ``levels``, else a default from
+    green to red). ``unit``: the pack's unit of assessment (which codes are scored, their names); ``None``
+    for a configuration parsed without a pack (then every non-empty code is scored)."""
+
     indicators: tuple[Indicator, ...]
     grades: tuple[tuple[str, float], ...]  # (grade, min score), best first
     levels: tuple[tuple[str, float], ...]  # (level, min points), best first
+    pass_grade: str = ""
+    level_colours: Mapping[str, str] = field(default_factory=dict, hash=False)
     decimals: int = 1
     path: Path | None = None
     name: str = ""
+    unit: Unit | None = field(default=None, hash=False)
 
     @property
     def ids(self) -> list[str]:
         return [i.id for i in self.indicators]
+
+    @property
+    def grade_names(self) -> list[str]:
+        """The grades, best first."""
+        return [g for g, _ in self.grades]
+
+    @property
+    def level_names(self) -> list[str]:
+        """The indicator levels, best first."""
+        return [lv for lv, _ in self.levels]
+
+    @property
+    def pass_score(self) -> float:
+        """The minimum score of :attr:`pass_grade` (the standard line of charts)."""
+        return dict(self.grades)[self.pass_grade]
+
+    @property
+    def passing_grades(self) -> list[str]:
+        """The grades that meet the standard: the best down to :attr:`pass_grade`."""
+        names = self.grade_names
+        return names[: names.index(self.pass_grade) + 1]
+
+    def meets(self, grade_value: Any) -> bool:
+        """Whether ``grade_value`` is :attr:`pass_grade` or better (``False`` for no grade)."""
+        return isinstance(grade_value, str) and grade_value in self.passing_grades
+
+    def level_colour(self, level_value: Any) -> str | None:
+        """The cell colour of a level (``None`` for no level)."""
+        return self.level_colours.get(level_value) if isinstance(level_value, str) else None
 
     def indicator(self, ind_id: str) -> Indicator:
         for ind in self.indicators:
@@ -184,6 +245,21 @@ class ScoringConfig:
 
     def level(self, points_value: float) -> str | None:
         return level(points_value, self)
+
+    def is_scored(self, code: Any) -> bool:
+        """Whether a unit code is scored (:meth:`toolkit.domain.Unit.is_scored`; without a unit: any
+        non-empty text)."""
+        if self.unit is not None:
+            return self.unit.is_scored(code)
+        return isinstance(code, str) and bool(code.strip())
+
+    def unit_name(self, code: Any, seen: Mapping[str, str] | None = None) -> str:
+        """A unit's name: ``seen`` (names in the data), then the pack (:meth:`toolkit.domain.Unit.name_of`)."""
+        if self.unit is not None:
+            return self.unit.name_of(code, dict(seen or {}))
+        if code is None or (isinstance(code, float) and code != code):
+            return ""
+        return str((seen or {}).get(str(code), ""))
 
 
 def _bad(path: Path | None, key: str, zh: str, en: str, fix_zh: str = "", fix_en: str = "") -> ConfigError:
@@ -208,15 +284,21 @@ def _str_list(value: Any, path: Path | None, key: str, *, allow_empty: bool = Fa
     return tuple(value)
 
 
-def _ladder(raw: Any, path: Path | None, key: str, name: str) -> tuple[tuple[str, float], ...]:
-    """A list of {<name>: label, min: number}, strictly descending, ending at 0."""
+def _ladder(
+    raw: Any, path: Path | None, key: str, name: str, *, colours: dict[str, str] | None = None
+) -> tuple[tuple[str, float], ...]:
+    """A list of {<name>: label, min: number}, strictly descending, ending at 0. With ``colours`` (a
+    dict to fill), an item may also give ``colour: "#rrggbb"``."""
     if not isinstance(raw, list) or not raw:
         raise _bad(path, key, "应为非空列表。", "must be a non-empty list.")
+    allowed = {name, "min", "colour"} if colours is not None else {name, "min"}
+    extra = ', colour: "#rrggbb"' if colours is not None else ""
+    shape = f"{{{name}: …, min: …{extra}}}"
     out: list[tuple[str, float]] = []
     for i, item in enumerate(raw):
         k = f"{key}[{i}]"
-        if not isinstance(item, dict) or set(item) != {name, "min"}:
-            raise _bad(path, k, f"应写成 {{{name}: …, min: …}}。", f"must be {{{name}: …, min: …}}.")
+        if not isinstance(item, dict) or not {name, "min"} <= set(item) or set(item) - allowed:
+            raise _bad(path, k, f"应写成 {shape}。", f"must be {shape}.")
         label = item[name]
         if not isinstance(label, str) or not label:
             raise _bad(path, f"{k}.{name}", "应为非空文字。", "must be a non-empty string.")
@@ -230,6 +312,16 @@ def _ladder(raw: Any, path: Path | None, key: str, name: str) -> tuple[tuple[str
             )
         if label in {lbl for lbl, _ in out}:
             raise _bad(path, f"{k}.{name}", f"{label} 重复。", f"{label} appears twice.")
+        if colours is not None and "colour" in item:
+            colour = item["colour"]
+            if not isinstance(colour, str) or not _COLOUR_RE.fullmatch(colour):
+                raise _bad(
+                    path,
+                    f"{k}.colour",
+                    f"颜色应写成 #rrggbb（如 #c7e9c0），实际为 {colour!r}。",
+                    f"a colour is #rrggbb (e.g. #c7e9c0), got {colour!r}.",
+                )
+            colours[label] = colour.lower()
         out.append((label, lo))
     if out[-1][1] != 0:
         raise _bad(
@@ -239,6 +331,21 @@ def _ladder(raw: Any, path: Path | None, key: str, name: str) -> tuple[tuple[str
             "the last minimum must be 0 so that every score has a grade.",
         )
     return tuple(out)
+
+
+def _default_colours(levels: Sequence[str], given: dict[str, str]) -> dict[str, str]:
+    """Every level's colour: as given, else spread over :data:`DEFAULT_LEVEL_COLOURS` (best → worst)."""
+    from toolkit.render import tint
+
+    out = {}
+    n = len(levels)
+    for i, lv in enumerate(levels):
+        if lv in given:
+            out[lv] = given[lv]
+            continue
+        pos = 0 if n == 1 else round(i * (len(DEFAULT_LEVEL_COLOURS) - 1) / (n - 1))
+        out[lv] = tint(DEFAULT_LEVEL_COLOURS[pos])
+    return out
 
 
 def _check_patterns(
@@ -264,12 +371,13 @@ def parse_scoring(
     path: Path | None = None,
     rule_ids: Sequence[str] | None = None,
     tables: Sequence[str] | None = None,
+    unit: Unit | None = None,
 ) -> ScoringConfig:
     """Validate a scoring configuration (the parsed YAML) and build a :class:`ScoringConfig`.
 
     ``rule_ids`` / ``tables``: the domain's rule ids and table codes; when given, every rule pattern must
-    match a rule and every table must exist. Any problem is a :class:`ConfigError` naming ``path`` and the
-    key (e.g. ``indicators.empty_rate.weight``).
+    match a rule and every table must exist. ``unit``: the pack's unit of assessment. Any problem is a
+    :class:`ConfigError` naming ``path`` and the key (e.g. ``indicators.empty_rate.weight``).
     """
     if not isinstance(data, dict):
         raise _bad(path, "(root)", "文件内容应为一个映射。", "the file must hold a mapping.")
@@ -282,7 +390,19 @@ def parse_scoring(
     if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
         raise _bad(path, "decimals", "应为 0–6 的整数。", "must be an integer 0–6.")
     grades = _ladder(data.get("grades"), path, "grades", "grade")
-    levels = _ladder(data.get("levels"), path, "levels", "level")
+    given_colours: dict[str, str] = {}
+    levels = _ladder(data.get("levels"), path, "levels", "level", colours=given_colours)
+    pass_grade = data.get("pass_grade")
+    names = [g for g, _ in grades]
+    if not isinstance(pass_grade, str) or pass_grade not in names:
+        raise _bad(
+            path,
+            "pass_grade",
+            f"应为 grades 中的一个等级（达到标准的最低等级），实际为 {pass_grade!r}。",
+            f"must name one of the grades (the lowest grade that meets the standard), got {pass_grade!r}.",
+            fix_zh=f"例如 pass_grade: {names[len(names) // 2]}；可选：{'、'.join(names)}",
+            fix_en=f"e.g. pass_grade: {names[len(names) // 2]}; one of {', '.join(names)}",
+        )
     raw = data.get("indicators")
     if not isinstance(raw, dict) or not raw:
         raise _bad(
@@ -315,7 +435,7 @@ def parse_scoring(
                 f"unknown key for kind {kind}.",
                 fix_zh=f"可用：{', '.join(sorted(_COMMON_KEYS | _KIND_KEYS[kind]))}",
             )
-        for req in ("label_zh", "label_en", "dimension", "direction", "weight", "target", "floor"):
+        for req in ("label_zh", "dimension", "direction", "weight", "target", "floor"):
             if req not in spec:
                 raise _bad(path, f"{key}.{req}", "缺少此项。", "missing.")
         for txt in ("label_zh", "label_en", "description_zh", "description_en"):
@@ -399,7 +519,7 @@ def parse_scoring(
             Indicator(
                 id=ind_id,
                 label_zh=spec["label_zh"],
-                label_en=spec["label_en"],
+                label_en=spec.get("label_en", ind_id),
                 dimension=spec["dimension"],
                 direction=direction,
                 weight=weight,
@@ -423,19 +543,26 @@ def parse_scoring(
         indicators=tuple(indicators),
         grades=grades,
         levels=levels,
+        pass_grade=pass_grade,
+        level_colours=_default_colours([lv for lv, _ in levels], given_colours),
         decimals=decimals,
         path=path,
         name=str(data.get("name", "")),
+        unit=unit,
     )
 
 
-def load_scoring(domain: str | Path | Domain = "bdc", path: str | Path | None = None) -> ScoringConfig:
-    """Read and validate ``scoring.yaml`` of a domain pack (or the file ``path``), checking its rule
-    patterns and tables against the domain's suites and dictionary."""
+def load_scoring(domain: str | Path | Domain, path: str | Path | None = None) -> ScoringConfig:
+    """THE reader of a pack's scoring model: read and validate ``scoring.yaml`` of the domain pack
+    ``domain`` (a shipped pack's name, a pack folder or a loaded :class:`~toolkit.domain.Domain`) — or
+    the file ``path`` — checking its rule patterns and tables against the pack's suites and dictionary,
+    with the pack's unit of assessment attached."""
     dom = domain if isinstance(domain, Domain) else load_domain(domain)
     p = Path(path) if path is not None else domain_path(dom.path) / "scoring.yaml"
     data = load_yaml(p)
-    return parse_scoring(data, path=p, rule_ids=[r.rule_id for r in dom.rules], tables=list(dom.tables))
+    return parse_scoring(
+        data, path=p, rule_ids=[r.rule_id for r in dom.rules], tables=list(dom.tables), unit=dom.unit
+    )
 
 
 # ============================================================================================ maths
@@ -482,48 +609,71 @@ def round_half_up(value: float, decimals: int = 1) -> float:
     return float(clean.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
-def _default_config(config: ScoringConfig | None) -> ScoringConfig:
-    return config if config is not None else load_scoring("bdc")
+def _need_config(config: ScoringConfig | None) -> ScoringConfig:
+    if not isinstance(config, ScoringConfig):
+        raise TypeError("config must be the ScoringConfig of the pack (toolkit.scoring.load_scoring(domain))")
+    return config
 
 
-def grade(score_value: float, config: ScoringConfig | None = None) -> str | None:
-    """The overall grade (A1 … D) of a score; ``None`` for NaN (nothing scored)."""
+def grade(score_value: float, config: ScoringConfig) -> str | None:
+    """The overall grade of a score on the pack's scale (``grades``); ``None`` for NaN (nothing scored)."""
+    cfg = _need_config(config)
     if score_value is None or (isinstance(score_value, float) and math.isnan(score_value)):
         return None
-    for label, lo in _default_config(config).grades:
+    for label, lo in cfg.grades:
         if score_value >= lo:
             return label
-    return _default_config(config).grades[-1][0]
+    return cfg.grades[-1][0]
 
 
-def level(points_value: float, config: ScoringConfig | None = None) -> str | None:
-    """The indicator level (优 / 良 / 差) of points; ``None`` for NaN (not scored)."""
+def level(points_value: float, config: ScoringConfig) -> str | None:
+    """The indicator level of points on the pack's scale (``levels``); ``None`` for NaN (not scored)."""
+    cfg = _need_config(config)
     if points_value is None or (isinstance(points_value, float) and math.isnan(points_value)):
         return None
-    for label, lo in _default_config(config).levels:
+    for label, lo in cfg.levels:
         if points_value >= lo:
             return label
-    return _default_config(config).levels[-1][0]
+    return cfg.levels[-1][0]
+
+
+def rank_scores(scores: pd.Series, groups: pd.Series | Sequence[pd.Series] | None = None) -> pd.Series:
+    """Ranks of published scores (1 = best, ties share the best rank: 1, 1, 3), per group when
+    ``groups`` (e.g. the period column) is given; a missing score has no rank. Returns ``Int64``."""
+    values = pd.to_numeric(scores, errors="coerce")
+    if values.empty:
+        return pd.Series(dtype="Int64", index=values.index)
+    if groups is None:
+        r = values.rank(method="min", ascending=False)
+    else:
+        r = values.groupby(groups, dropna=False).rank(method="min", ascending=False)
+    return r.round().astype("Int64")
 
 
 # ============================================================================================ inputs
 
 
 def row_counts(
-    result: CheckResult, *, period: str | None = None, districts: Iterable[str] | None = None
+    result: CheckResult, *, period: str | None = None, units: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """The ``rows`` frame of one checked batch: per district × table of the batch, ``rows`` and
+    """The ``rows`` frame of one checked batch: per unit × table of the batch, ``rows`` and
     ``failing_<dimension>`` (rows with at least one unexpected row of an evaluated rule of that
     dimension whose ``meta.table`` is that table; view rules report the base table's row) and
-    ``failing_any``. ``period`` adds a ``period`` column; ``districts`` adds districts of a roster that
-    the batch does not contain (with 0 rows)."""
+    ``failing_any``. A row's unit is its table's unit column (:meth:`toolkit.domain.Unit.column_of`).
+    ``period`` adds a ``period`` column; ``units`` adds units of a roster that the batch does not contain
+    (with 0 rows)."""
     from toolkit.loading import ROW_COLUMN
 
-    dcol = result.domain.config.get("district_column", DISTRICT)
+    unit = result.domain.unit
     frames = {code: t.frame for code, t in result.batch.tables.items()}
-    all_districts = sorted(
-        {d for f in frames.values() if dcol in f.columns for d in f[dcol].fillna("").unique()}
-        | set(districts or ())
+    all_units = sorted(
+        {
+            u
+            for code, f in frames.items()
+            if unit.column_of(code) in f.columns
+            for u in f[unit.column_of(code)].fillna("").unique()
+        }
+        | set(units or ())
     )
     failing: dict[str, dict[str, set[str]]] = {}
     for res in result.results.values():
@@ -534,19 +684,20 @@ def row_counts(
         per.setdefault("any", set()).update(res.unexpected_rows)
     records = []
     for table, frame in frames.items():
-        dist = (
-            frame.set_index(ROW_COLUMN)[dcol].fillna("")
-            if dcol in frame.columns
+        ucol = unit.column_of(table)
+        of_row = (
+            frame.set_index(ROW_COLUMN)[ucol].fillna("")
+            if ucol in frame.columns
             else pd.Series("", index=frame[ROW_COLUMN])
         )
-        n = dist.value_counts()
-        fails = {dim: dist.loc[sorted(rows)].value_counts() for dim, rows in failing.get(table, {}).items()}
-        for d in all_districts:
-            rec: dict[str, Any] = {dcol: d, "table": table, "rows": int(n.get(d, 0))}
+        n = of_row.value_counts()
+        fails = {dim: of_row.loc[sorted(rows)].value_counts() for dim, rows in failing.get(table, {}).items()}
+        for u in all_units:
+            rec: dict[str, Any] = {UNIT: u, "table": table, "rows": int(n.get(u, 0))}
             for dim in (*DIMENSIONS, "any"):
-                rec[f"failing_{dim}"] = int(fails[dim].get(d, 0)) if dim in fails else 0
+                rec[f"failing_{dim}"] = int(fails[dim].get(u, 0)) if dim in fails else 0
             records.append(rec)
-    cols = [dcol, "table", "rows", *(f"failing_{d}" for d in (*DIMENSIONS, "any"))]
+    cols = [UNIT, "table", "rows", *(f"failing_{d}" for d in (*DIMENSIONS, "any"))]
     out = pd.DataFrame.from_records(records, columns=cols)
     if period is not None:
         out.insert(0, "period", period)
@@ -563,15 +714,29 @@ def _need(frame: pd.DataFrame, cols: Iterable[str], what: str) -> None:
         raise ValueError(f"{what} frame lacks column(s): {', '.join(missing)}")
 
 
-def _keep(frame: pd.DataFrame, districts: Iterable[str] | None) -> pd.DataFrame:
+def _keep(frame: pd.DataFrame, units: Iterable[str] | None, cfg: ScoringConfig) -> pd.DataFrame:
+    """The rows of the scored units: ``units`` when given, else the codes the pack scores."""
     if frame.empty:
         return frame
-    q = frame[DISTRICT]
-    if districts is None:
-        keep = [c for c in q.dropna().unique() if isinstance(c, str) and regions.is_county_code(c)]
+    q = frame[UNIT]
+    if units is None:
+        keep = [c for c in q.dropna().unique() if cfg.is_scored(c)]
     else:
-        keep = list(districts)
+        keep = list(units)
     return frame.loc[q.isin(keep).to_numpy(bool)]
+
+
+def _seen_names(frames: Iterable[pd.DataFrame | None], given: Mapping[str, str] | None) -> dict[str, str]:
+    """Unit names seen in the data: ``given`` first, then any ``unit_name`` column of the frames."""
+    out = {str(k): str(v) for k, v in (given or {}).items() if isinstance(v, str) and v}
+    for f in frames:
+        if f is None or f.empty or UNIT_NAME not in f.columns:
+            continue
+        pairs = f[[UNIT, UNIT_NAME]].dropna().drop_duplicates(UNIT)
+        for code, name in zip(pairs[UNIT], pairs[UNIT_NAME], strict=True):
+            if isinstance(name, str) and name:
+                out.setdefault(str(code), name)
+    return out
 
 
 def _bools(values: pd.Series) -> pd.Series:
@@ -583,6 +748,7 @@ def _bools(values: pd.Series) -> pd.Series:
 
 
 def _as_date(value: Any) -> dt.date | None:
+    """A day (``YYYY-MM-DD…`` text, a date or datetime), else ``None``."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -603,23 +769,23 @@ def indicator_trace(
     rows: pd.DataFrame | None = None,
     ledger: pd.DataFrame | None = None,
     *,
+    config: ScoringConfig,
     by: str | Sequence[str] = ("period",),
-    config: ScoringConfig | None = None,
-    districts: Iterable[str] | None = None,
+    units: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Every number behind every indicator: one row per group × district × indicator × source with
+    """Every number behind every indicator: one row per group × unit × indicator × source with
     ``element_count``, ``unexpected_count``, ``numerator``, ``denominator`` (see the module docstring).
-    Columns: ``<by…>, QXDM, indicator, source, kind, role, table, element_count, unexpected_count,
+    Columns: ``<by…>, unit_code, indicator, source, kind, role, table, element_count, unexpected_count,
     evaluated, numerator, denominator``."""
-    cfg = _default_config(config)
+    cfg = _need_config(config)
     by = _as_list(by)
-    keys = [*by, DISTRICT]
+    keys = [*by, UNIT]
     parts: list[pd.DataFrame] = []
     direction = {i.id: i.direction for i in cfg.indicators}
 
     # --- rules
     _need(counts, [*keys, "rule_id", "element_count", "unexpected_count"], "counts")
-    c = _keep(counts, districts)
+    c = _keep(counts, units, cfg)
     rule_ids = sorted(c["rule_id"].unique()) if not c.empty else []
     pairs = []
     for ind in cfg.indicators:
@@ -652,7 +818,7 @@ def indicator_trace(
     # --- rows and log days
     if rows is not None:
         _need(rows, [*keys, "table", "rows"], "rows")
-        rw = _keep(rows, districts)
+        rw = _keep(rows, units, cfg)
         for ind in cfg.indicators:
             if ind.kind == "rows":
                 col = f"failing_{ind.failing}"
@@ -678,7 +844,7 @@ def indicator_trace(
 
     # --- ledger: only for groups (batches) that exist in counts or rows
     if ledger is not None:
-        parts.append(_ledger_trace(ledger, cfg, keys, districts, _groups([c, rows], keys)))
+        parts.append(_ledger_trace(ledger, cfg, keys, units, _groups([c, rows], keys)))
 
     parts = [p for p in parts if not p.empty]
     if parts:
@@ -692,13 +858,13 @@ def _ledger_trace(
     ledger: pd.DataFrame,
     cfg: ScoringConfig,
     keys: list[str],
-    districts: Iterable[str] | None,
+    units: Iterable[str] | None,
     groups: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Trace rows of the ledger indicators, for the (group, district) pairs of ``groups`` only: a
+    """Trace rows of the ledger indicators, for the (group, unit) pairs of ``groups`` only: a
     deadline on a day without a batch does not make a daily score of its own."""
     _need(ledger, [*keys, *LEDGER_COLUMNS], "ledger")
-    lg = _keep(ledger, districts)
+    lg = _keep(ledger, units, cfg)
     if lg.empty or groups.empty:
         return pd.DataFrame()
     lg = lg.merge(groups, on=keys, how="inner")
@@ -748,11 +914,11 @@ def _finish_trace(trace: pd.DataFrame, keys: list[str], direction: dict[str, str
 
 
 def _log_days(rw: pd.DataFrame, ind: Indicator, by: list[str]) -> pd.DataFrame:
-    """Per group × district of the rows frame: 1 working day (element) and whether the log table had
-    no row of that district (unexpected). A group whose batch lacks the table is not measured; a
+    """Per group × unit of the rows frame: 1 working day (element) and whether the log table had
+    no row of that unit (unexpected). A group whose batch lacks the table is not measured; a
     group that is not a working day (its first ``by`` value is a date off work) is not counted."""
     table = ind.tables[0]
-    keys = [*by, DISTRICT]
+    keys = [*by, UNIT]
     if rw.empty:
         return pd.DataFrame()
     has_table = rw.assign(_t=rw["table"] == table).groupby(by, dropna=False)["_t"].any() if by else None
@@ -796,7 +962,7 @@ def _log_days(rw: pd.DataFrame, ind: Indicator, by: list[str]) -> pd.DataFrame:
 def _rates_from_trace(
     trace: pd.DataFrame, groups: pd.DataFrame, keys: list[str], cfg: ScoringConfig
 ) -> pd.DataFrame:
-    """One row per group × district × indicator (every indicator, scored or not)."""
+    """One row per group × unit × indicator (every indicator, scored or not)."""
     ind_frame = pd.DataFrame(
         {
             "indicator": [i.id for i in cfg.indicators],
@@ -898,45 +1064,53 @@ def indicator_rates(
     rows: pd.DataFrame | None = None,
     ledger: pd.DataFrame | None = None,
     *,
+    config: ScoringConfig,
     by: str | Sequence[str] = ("period",),
-    config: ScoringConfig | None = None,
-    districts: Iterable[str] | None = None,
+    units: Iterable[str] | None = None,
+    unit_names: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Indicator rates (long): one row per group × district × indicator with ``numerator``,
+    """Indicator rates (long): one row per group × unit × indicator with ``numerator``,
     ``denominator``, ``rate`` (NaN = not scored), ``points``, ``level``, weights and the rule ids behind
     it (``rules``; ``not_evaluated`` lists matched rules that could not run)."""
-    return score(counts, rows, ledger, by=by, config=config, districts=districts).indicators
+    return score(counts, rows, ledger, by=by, config=config, units=units, unit_names=unit_names).indicators
 
 
 @dataclass
 class ScoreResult:
-    """Scores of districts per group (day, week, month …), with everything needed to trace them."""
+    """Scores of units per group (day, week, month …), with everything needed to trace them. Every frame
+    has ``unit_code`` and ``unit_name`` after the grouping columns."""
 
     by: list[str]
     config: ScoringConfig
     trace: pd.DataFrame  # see indicator_trace
     indicators: pd.DataFrame  # see indicator_rates
-    scores: pd.DataFrame  # <by…>, QXDM, score, grade, rank, scored_weight, n_days
-    daily: pd.DataFrame | None = None  # period results: <by…>, QXDM, day, score of each day
+    scores: (
+        pd.DataFrame
+    )  # <by…>, unit_code, unit_name, score, score_exact, grade, scored_weight, n_days, rank
+    daily: pd.DataFrame | None = None  # period results: <by…>, unit_code, unit_name, day, score of each day
     period: str = "day"
+    unit_names: dict[str, str] = field(default_factory=dict)  # names seen in the data
 
     @property
     def keys(self) -> list[str]:
-        return [*self.by, DISTRICT]
+        return [*self.by, UNIT]
+
+    def name_of(self, code: Any) -> str:
+        """The name of a unit (names seen in the data, then the pack's)."""
+        return self.config.unit_name(code, self.unit_names)
 
 
-def _rank(frame: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Rank by published score per group: 1 = best, ties share the lowest rank ("min")."""
-    if frame.empty:
-        return pd.Series(dtype="Int64")
-    if by:
-        r = frame.groupby(by, dropna=False)["score"].rank(method="min", ascending=False)
-    else:
-        r = frame["score"].rank(method="min", ascending=False)
-    return r.astype("Int64")
+def _named(frame: pd.DataFrame, cfg: ScoringConfig, seen: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` with ``unit_name`` right after ``unit_code`` (replacing any it had)."""
+    out = frame.drop(columns=[UNIT_NAME], errors="ignore")
+    if UNIT not in out.columns:
+        return out
+    names = {c: cfg.unit_name(c, seen) for c in out[UNIT].dropna().unique()}
+    out.insert(list(out.columns).index(UNIT) + 1, UNIT_NAME, out[UNIT].map(names).fillna("").astype(str))
+    return out
 
 
-def _district_scores(ind: pd.DataFrame, keys: list[str], cfg: ScoringConfig) -> pd.DataFrame:
+def _unit_scores(ind: pd.DataFrame, keys: list[str], cfg: ScoringConfig) -> pd.DataFrame:
     by = keys[:-1]
     g = ind.assign(_w=ind["weight"].where(ind["scored"], 0.0), _c=ind["weight"] * ind["points"].fillna(0.0))
     g = g.assign(_c=g["_c"].where(g["scored"], 0.0))
@@ -948,7 +1122,7 @@ def _district_scores(ind: pd.DataFrame, keys: list[str], cfg: ScoringConfig) -> 
     out["grade"] = out["score"].map(lambda s: grade(s, cfg))
     out["scored_weight"] = agg["_w"].to_numpy()
     out["n_days"] = (~np.isnan(raw)).astype("int64")
-    out["rank"] = _rank(out, by)
+    out["rank"] = rank_scores(out["score"], [out[k] for k in by] if by else None)
     return out
 
 
@@ -957,30 +1131,51 @@ def score(
     rows: pd.DataFrame | None = None,
     ledger: pd.DataFrame | None = None,
     *,
+    config: ScoringConfig,
     by: str | Sequence[str] = ("period",),
-    config: ScoringConfig | None = None,
-    districts: Iterable[str] | None = None,
+    units: Iterable[str] | None = None,
+    unit_names: Mapping[str, str] | None = None,
 ) -> ScoreResult:
-    """Score every district of every group (normally one group = one day's batch)."""
-    cfg = _default_config(config)
+    """Score every unit of every group (normally one group = one day's batch). ``config``: the pack's
+    model (:func:`load_scoring`); ``units``: the codes to score (default: those the pack scores, see
+    :meth:`ScoringConfig.is_scored`); ``unit_names``: names seen in the data (a ``unit_name`` column of
+    ``counts`` / ``rows`` is used too)."""
+    cfg = _need_config(config)
     by = _as_list(by)
-    keys = [*by, DISTRICT]
-    trace = indicator_trace(counts, rows, ledger, by=by, config=cfg, districts=districts)
-    # groups = the (batch, district) pairs of the counts and rows; the ledger only adds figures to them
-    groups = _groups([_keep(f, districts) if f is not None else None for f in (counts, rows)], keys)
+    keys = [*by, UNIT]
+    units = list(units) if units is not None else None
+    seen = _seen_names([counts, rows], unit_names)
+    trace = indicator_trace(counts, rows, ledger, by=by, config=cfg, units=units)
+    # groups = the (batch, unit) pairs of the counts and rows; the ledger only adds figures to them
+    groups = _groups([_keep(f, units, cfg) if f is not None else None for f in (counts, rows)], keys)
     ind = _rates_from_trace(trace, groups, keys, cfg)
     return ScoreResult(
-        by=by, config=cfg, trace=trace, indicators=ind, scores=_district_scores(ind, keys, cfg)
+        by=by,
+        config=cfg,
+        trace=_named(trace, cfg, seen),
+        indicators=_named(ind, cfg, seen),
+        scores=_named(_unit_scores(ind, keys, cfg), cfg, seen),
+        unit_names=seen,
     )
 
 
 # ============================================================================================ periods
 
 
+_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+
+
 def period_label(day: Any, by: str) -> str:
     """The label of the period a day belongs to: ``2024-03-05`` (day), ``2024-W10`` (ISO week),
-    ``2024-03`` (month), ``2024-Q1`` (quarter), ``2024`` (year)."""
+    ``2024-03`` (month), ``2024-Q1`` (quarter), ``2024`` (year). A month (``2024-03``: the batch of a
+    pack whose ``period`` is ``month``) belongs to its month, quarter and year, not to a day or week."""
+    if by not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}, not {by!r}")
     d = _as_date(day)
+    if d is None and isinstance(day, str) and (m := _MONTH_RE.fullmatch(day.strip())):
+        if by in ("day", "week"):
+            raise ValueError(f"a month ({day}) has no {by}: score monthly batches by month, quarter or year")
+        d = dt.date(int(m[1]), int(m[2]), 1)
     if d is None:
         raise ValueError(f"not a date: {day!r}")
     if by == "day":
@@ -992,9 +1187,7 @@ def period_label(day: Any, by: str) -> str:
         return f"{d.year}-{d.month:02d}"
     if by == "quarter":
         return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
-    if by == "year":
-        return str(d.year)
-    raise ValueError(f"period must be one of {PERIODS}, not {by!r}")
+    return str(d.year)
 
 
 def period_scores(
@@ -1003,11 +1196,11 @@ def period_scores(
     *,
     ledger: pd.DataFrame | None = None,
     period_col: str = "period",
-    districts: Iterable[str] | None = None,
+    units: Iterable[str] | None = None,
 ) -> ScoreResult:
-    """Scores of weeks / months / … from daily scores.
+    """Scores of weeks / months / … from daily scores (or monthly scores of a monthly pack).
 
-    The score of a district in a period is the mean of its published daily scores (days with a score),
+    The score of a unit in a period is the mean of its published daily scores (days with a score),
     rounded half up; its grade is the grade of that mean and the rank is per period. Indicator rates,
     points and levels of the period come from the summed daily numerators and denominators (the
     trace is summed over the days). ``ledger``: figures of the ledger per period (labels of
@@ -1019,10 +1212,11 @@ def period_scores(
         raise ValueError(f"period must be one of {PERIODS}, not {by!r}")
     cfg = daily.config
     keys = daily.keys
+    units = list(units) if units is not None else None
     labels = {v: period_label(v, by) for v in daily.scores[period_col].unique()}
     labels.update({v: period_label(v, by) for v in daily.trace[period_col].unique()})
 
-    trace = daily.trace.copy()
+    trace = daily.trace.drop(columns=[UNIT_NAME], errors="ignore")
     trace[period_col] = trace[period_col].map(labels)
     sum_cols = ["element_count", "unexpected_count", "numerator", "denominator"]
     grp = [*keys, "indicator", "source", "kind", "role", "table"]
@@ -1037,7 +1231,7 @@ def period_scores(
     groups = groups.drop_duplicates().sort_values(keys).reset_index(drop=True)
     if ledger is not None:
         ptrace = ptrace.loc[ptrace["kind"] != "ledger"]
-        extra = _ledger_trace(ledger, cfg, keys, districts, groups)
+        extra = _ledger_trace(ledger, cfg, keys, units, groups)
         if not extra.empty:
             ptrace = pd.concat([ptrace, extra], ignore_index=True)
     if not ptrace.empty:
@@ -1059,10 +1253,18 @@ def period_scores(
     out = out.merge(wsum.rename("scored_weight").reset_index(), on=keys, how="left")
     out["n_days"] = out["size"].fillna(0).astype("int64")
     out = out.drop(columns=["mean", "size"])
-    out["rank"] = _rank(out, daily.by)
+    out["rank"] = rank_scores(out["score"], [out[k] for k in daily.by] if daily.by else None)
     out = out[[*keys, "score", "score_exact", "grade", "scored_weight", "n_days", "rank"]]
+    seen = daily.unit_names
     return ScoreResult(
-        by=daily.by, config=cfg, trace=ptrace, indicators=ind, scores=out, daily=days, period=by
+        by=daily.by,
+        config=cfg,
+        trace=_named(ptrace, cfg, seen),
+        indicators=_named(ind, cfg, seen),
+        scores=_named(out, cfg, seen),
+        daily=_named(days, cfg, seen),
+        period=by,
+        unit_names=dict(seen),
     )
 
 
@@ -1070,9 +1272,10 @@ def period_scores(
 
 
 def scores_table(result: ScoreResult, *, period_col: str = "period") -> pd.DataFrame:
-    """The ``scores.csv`` frame: ``QXDM, QXMC, period, <indicator ids…>, score, grade, rank`` (indicator
-    columns are rates in [0, 1], empty = not scored), then ``n_days, scored_weight, <id>_level…`` and any
-    other grouping columns."""
+    """The ``scores.csv`` frame: ``unit_code, unit_name, period, <indicator ids…>, score, grade, rank``
+    (indicator columns are rates in [0, 1], empty = not scored), then ``n_days, scored_weight,
+    <id>_level…`` and any other grouping columns. The file adds the pack's legacy columns
+    (:meth:`toolkit.domain.Domain.with_legacy`, the columns ``legacy_columns`` of ``domain.yaml``)."""
     if period_col not in result.by:
         raise ValueError(f"the result is not grouped by {period_col!r} (by = {result.by})")
     keys = result.keys
@@ -1081,13 +1284,13 @@ def scores_table(result: ScoreResult, *, period_col: str = "period") -> pd.DataF
     levels = result.indicators.pivot(index=keys, columns="indicator", values="level")
     wide = wide.reindex(columns=cfg.ids)
     levels = levels.reindex(columns=cfg.ids).rename(columns=lambda c: f"{c}_level")
-    base = result.scores.set_index(keys)
+    base = result.scores.drop(columns=[UNIT_NAME], errors="ignore").set_index(keys)
     table = base.join(wide, how="left").join(levels, how="left").reset_index()
-    table.insert(1, "QXMC", table[DISTRICT].map(lambda c: regions.county_name(c) or ""))
+    table = _named(table, cfg, result.unit_names)
     other = [k for k in result.by if k != period_col]
     cols = [
-        DISTRICT,
-        "QXMC",
+        UNIT,
+        UNIT_NAME,
         period_col,
         *cfg.ids,
         "score",
@@ -1099,16 +1302,16 @@ def scores_table(result: ScoreResult, *, period_col: str = "period") -> pd.DataF
         *other,
     ]
     table = table[cols].rename(columns={period_col: "period"})
-    table = table.sort_values(["period", *other, "rank", DISTRICT], na_position="last", kind="stable")
+    table = table.sort_values(["period", *other, "rank", UNIT], na_position="last", kind="stable")
     return table.reset_index(drop=True)
 
 
 @dataclass
 class Explanation:
-    """How one district's score in one period came about."""
+    """How one unit's score in one period came about."""
 
-    district: str
-    district_name: str
+    unit_code: str
+    unit_name: str
     period: Any
     score: float
     grade: str | None
@@ -1119,6 +1322,16 @@ class Explanation:
     daily: pd.DataFrame | None = None  # period results: the daily scores averaged
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def district(self) -> str:
+        """The unit's code (the name of earlier versions, kept for notebooks)."""
+        return self.unit_code
+
+    @property
+    def district_name(self) -> str:
+        """The unit's name (the name of earlier versions, kept for notebooks)."""
+        return self.unit_name
+
     def weakest(self, n: int = 3) -> pd.DataFrame:
         """The scored indicators that lost most points, with the rules behind them (a loss below 1e-9
         points is floating-point noise of an indicator at its target, not a weakness)."""
@@ -1128,7 +1341,7 @@ class Explanation:
     def text(self) -> str:
         """A plain-text account (Chinese first) that a reader can check by hand."""
         lines = [
-            f"{self.district} {self.district_name} {self.period}：得分 / score {self.score}，"
+            f"{self.unit_code} {self.unit_name} {self.period}：得分 / score {self.score}，"
             f"等级 / grade {self.grade}，排名 / rank {self.rank}",
         ]
         if self.daily is not None:
@@ -1157,23 +1370,23 @@ class Explanation:
         return "\n".join(lines)
 
 
-def explain(result: ScoreResult, district: str, period: Any, *, period_col: str = "period") -> Explanation:
-    """Each indicator's numerator, denominator, rate, points and level for one district and period,
-    with the sources (rules and their counts) behind it."""
+def explain(result: ScoreResult, unit_code: str, period: Any, *, period_col: str = "period") -> Explanation:
+    """Each indicator's numerator, denominator, rate, points and level for one unit and period, with the
+    sources (rules and their counts) behind it."""
     if period_col not in result.by:
         raise ValueError(f"the result is not grouped by {period_col!r} (by = {result.by})")
 
     def pick(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame.loc[(frame[DISTRICT] == district) & (frame[period_col] == period)].reset_index(drop=True)
+        return frame.loc[(frame[UNIT] == unit_code) & (frame[period_col] == period)].reset_index(drop=True)
 
     sc = pick(result.scores)
     if sc.empty:
-        raise KeyError(f"no score for district {district} in period {period}")
+        raise KeyError(f"no score for unit {unit_code} in period {period}")
     row = sc.iloc[0]
     rank = row["rank"]
     return Explanation(
-        district=district,
-        district_name=regions.county_name(district) or "",
+        unit_code=unit_code,
+        unit_name=result.name_of(unit_code),
         period=period,
         score=float(row["score"]),
         grade=None if pd.isna(row["grade"]) else str(row["grade"]),

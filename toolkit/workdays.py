@@ -22,30 +22,10 @@ from typing import Any
 
 import chinese_calendar
 
-from toolkit.errors import ConfigError, DQWarning
-from toolkit.validators import parse_date
+from toolkit.checks.datetime_text import parse_date
+from toolkit.errors import CalendarCoverageWarning, ConfigError
 
 __all__ = ["CalendarCoverageWarning", "WorkdayCalendar", "from_holiday_file"]
-
-
-class CalendarCoverageWarning(DQWarning):
-    """A year outside the built-in holiday data was needed; Monday-Friday was assumed."""
-
-    def __init__(self, message: str, year: int | None = None) -> None:
-        super().__init__(message)
-        self.year = year
-
-    @classmethod
-    def merge(cls, warnings: list[DQWarning]) -> list[str]:
-        years = sorted({w.year for w in warnings if isinstance(w, CalendarCoverageWarning) and w.year})
-        if len(years) <= 1:
-            return super().merge(warnings)
-        shown = "、".join(map(str, years[:5])) + (f" … {years[-1]}" if len(years) > 5 else "")
-        return [
-            f"节假日数据未覆盖 {len(years)} 个年份（{shown}），这些年份已按周一至周五为工作日计算；可提供节假日文件（date,type）补充。"
-            f" / No holiday data for {len(years)} years ({shown.replace('、', ', ')}); Monday-Friday was"
-            " assumed as working days. A holiday file (date,type) can be given."
-        ]
 
 
 class _Year:

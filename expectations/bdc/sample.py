@@ -79,7 +79,9 @@ fdcq (QLT_FW_FDCQ_YZ)
   * ``fdcq.time_limit_enterprise``: fast track, SLSJ 2–5 h before DJSJ (same day) →
     ``bdc.fdcq.djsj.time_limit_enterprise``
   * ``fdcq.qlr_missing`` S: not fast track, all holders removed → ``bdc.fdcq.qlr.present``
-  * ``fdcq.msg_missing``: no message, registration not pending → ``bdc.fdcq.jrbw.submitted``. (Resolved last: if
+  * ``fdcq.msg_missing``: no message, registration not pending → ``bdc.fdcq.jrbw.submitted`` +
+    ``bdc.fdcq.jrbw.within_24h`` (+ ``within_48h`` if DJSJ ≤ as-of − 48 h): never accessed is not accessed in
+    time (bdc-contract.md). (Resolved last: if
     one of them would be pending against the batch's as-of, the earliest is turned into ``msg_late24`` with a
     JRSJ late enough that the others are not pending.)
   * ``fdcq.msg_late24``: first success at DJSJ + 25–47 h → ``bdc.fdcq.jrbw.within_24h``
@@ -117,6 +119,9 @@ dyaq (QLF_QL_DYAQ)
   * ``dyaq.zwlx_datetime`` S: ZWLXQSSJ or ZWLXJSSJ ``2024.03.05`` → ``bdc.dyaq.<field>.datetime``
   * ``dyaq.slsj_datetime`` S → ``bdc.dyaq.slsj.datetime``;  ``dyaq.djsj_datetime`` S → ``bdc.dyaq.djsj.datetime``
   * ``dyaq.slsj_year`` S / ``dyaq.djsj_year`` (stock only): as ``fdcq.*_year`` → ``bdc.dyaq.<field>.plausible``
+  * ``fdcq.one_person`` / ``dyaq.one_person`` S: SLRY = SHRY = DBR (only in the half of the districts that
+    record SLRY/SHRY; the others leave both empty) → ``bdc.<carrier>.roles.separated``;
+    ``*.staff_clean_text`` S: SLRY or SHRY + a trailing space or U+3000 → ``bdc.<carrier>.<field>.clean_text``
   * ``dyaq.after_slsj`` S: SLSJ = DJSJ + 1–3 h → ``bdc.dyaq.djsj.after_slsj``
   * ``dyaq.clean_text`` S: DYQR/DBR + trailing space → ``bdc.dyaq.<field>.clean_text``
   * ``dyaq.time_limit``: SLSJ on the previous working day → ``bdc.dyaq.djsj.time_limit``
@@ -166,6 +171,7 @@ import yaml
 
 from toolkit import regions
 from toolkit.validators import (
+    CREDIT_CODE_CHARSET,
     citizen_id_check_digit,
     credit_code_check_char,
     is_unit_number,
@@ -188,7 +194,7 @@ TRUTH_COLUMNS = ("batch", "table", "QXDM", "key", "row", "field", "rule_id", "er
 BASE_RATE = 0.2  # incremental, day 0, quality 1.0
 STOCK_RATE = 0.1
 LOG_RATE = 0.5  # × the day's rate, per DJ_DBRZ row
-TYPO_RATE = 0.05  # × the day's rate, per registration without another error: a year typed wrong
+TYPO_RATE = 0.08  # × the day's rate, per registration without another error: a year typed wrong
 STOCK_CHUNK = 5000
 DYAQ_SHARE = 0.25
 CERT_DJLX = ("100", "200", "300", "500")
@@ -285,7 +291,7 @@ ROADS = (
     "团结路",
     "东风路",
 )
-CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CHARS = CREDIT_CODE_CHARSET
 MOBILE_PREFIX = (
     "130",
     "131",
@@ -1220,6 +1226,26 @@ def _k_jrbw_resend_bad_jrsj(g: _Generator, b: _Batch, reg: Reg, eid: str) -> lis
     return _hits(eid, (resend, "bdc.jrbw.jrsj.datetime"))
 
 
+def _one_person(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[Hit] | None:
+    if not reg.row["SLRY"]:
+        return None  # the district does not record SLRY/SHRY
+    reg.row["SLRY"] = reg.row["SHRY"] = reg.row["DBR"]
+    return _hits(eid, (reg.row, f"bdc.{reg.kind}.roles.separated"))
+
+
+def _staff_clean_text(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[Hit] | None:
+    if not reg.row["SLRY"]:
+        return None
+    f = ("SLRY", "SHRY")[int(eid[-1]) % 2]  # alternately, so that both rules get errors
+    reg.row[f] = reg.row[f] + ("\u3000\u3000" if b.rng.random() < 0.5 else " ")
+    return _hits(eid, (reg.row, f"bdc.{reg.kind}.{f.lower()}.clean_text"))
+
+
+for _carrier in ("fdcq", "dyaq"):
+    _kind(f"{_carrier}.one_person", _carrier, 0.3, True, extra=True)(_one_person)
+    _kind(f"{_carrier}.staff_clean_text", _carrier, 0.4, True, extra=True)(_staff_clean_text)
+
+
 @_kind("jrbw.resend_jrsj_year", "any", 0.3, False, extra=True)
 def _k_jrbw_resend_jrsj_year(g: _Generator, b: _Batch, reg: Reg, eid: str) -> list[Hit] | None:
     when = parse_datetime(reg.msgs[0]["JRSJ"]) + dt.timedelta(seconds=b.rng.randrange(600, 7201))  # type: ignore[operator]
@@ -1456,6 +1482,8 @@ class _Generator:
             "SLSJ": _ts(slsj),
             "DJSJ": _ts(djsj),
             "DBR": _pick(rng, d.clerks),
+            "SLRY": "",
+            "SHRY": "",
             "DJJG": f"{d.name}不动产登记中心",
             "QSZT": qszt,
         }
@@ -1484,6 +1512,8 @@ class _Generator:
             "SLSJ": _ts(slsj),
             "DJSJ": _ts(djsj),
             "DBR": _pick(rng, d.clerks),
+            "SLRY": "",
+            "SHRY": "",
         }
         return Reg("dyaq", d, row, djsj)
 
@@ -1514,6 +1544,12 @@ class _Generator:
                 b.errors[name] += 1
                 break
         first = b.regs[0].row["YWH"] if b.regs else ""
+        # half of the districts record who accepted and who reviewed (SLRY, SHRY): two different clerks
+        roles = random.Random(f"{b.tag}/{first}/roles")
+        recording = {d.code for d in sorted(self.districts, key=lambda d: d.code)[::2]}
+        for reg in b.regs:
+            if reg.district.code in recording and len(reg.district.clerks) >= 2:
+                reg.row["SLRY"], reg.row["SHRY"] = roles.sample(reg.district.clerks, 2)
         rng = random.Random(f"{b.tag}/{first}/typos")  # a stream of its own: the draws above are unchanged
         for reg in b.regs:
             if reg.carrier or rng.random() >= TYPO_RATE * rates[reg.district.code]:
@@ -1562,6 +1598,10 @@ class _Generator:
                 assert reg.djsj <= as_of - 24 * H
                 reg.msgs = []
                 b.hits.append(Hit(eid, reg.row, f"bdc.{reg.kind}.jrbw.submitted"))
+                # never accessed, so not accessed in time either (bdc-contract.md)
+                b.hits.append(Hit(eid, reg.row, f"bdc.{reg.kind}.jrbw.within_24h"))
+                if reg.djsj <= as_of - 48 * H:
+                    b.hits.append(Hit(eid, reg.row, f"bdc.{reg.kind}.jrbw.within_48h"))
         final = parse_datetime(b.as_of_text()) if b.regs else None
         assert final == as_of, (final, as_of)
         if b.deferred:

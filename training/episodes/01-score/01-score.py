@@ -28,6 +28,7 @@ from toolkit import lessons, scoring
 
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
 DAY = ""  # 用哪一天的增量批次，如 "2024-12-31"；空 = 最近一天
 DISTRICT = ""  # 第 6 节拆开看哪个区县的得分，如 "420102"；空 = 当天得分最低的区县
@@ -40,10 +41,10 @@ DISTRICT = ""  # 第 6 节拆开看哪个区县的得分，如 "420102"；空 = 
 # %%
 days = lessons.day_batches(DATA_DIR)
 batch = lessons.sample_dir(DATA_DIR) / "incremental" / DAY if DAY else days[-1]
-result = toolkit.run_check(batch, mode="incremental")
+result = toolkit.run_check(batch, domain=DOMAIN, mode="incremental")
 counts = result.counts
 print(
-    f"批次 {batch.name}：{result.batch.rows_read} 行，{counts['QXDM'].nunique()} 个区县，{len(result.rules)} 条规则"
+    f"批次 {batch.name}：{result.batch.rows_read} 行，{counts['unit_code'].nunique()} 个区县，{len(result.rules)} 条规则"
 )
 
 # %% [markdown]
@@ -59,7 +60,7 @@ counts[counts["rule_id"] == "bdc.fdcq.slsj.required"]
 
 # %%
 required = counts[counts["rule_id"].str.endswith(".required") & counts["evaluated"]]
-empty = required.groupby("QXDM")[["element_count", "unexpected_count"]].sum()
+empty = required.groupby("unit_code")[["element_count", "unexpected_count"]].sum()
 empty["空项率（%）"] = empty["unexpected_count"] / empty["element_count"] * 100
 empty
 
@@ -70,14 +71,14 @@ empty
 # 单项得分 = (比率 − 底线) ÷ (目标值 − 底线) × 100，限制在 0–100。
 
 # %%
-s = lessons.indicator_settings("empty_rate")
-print(f"{s['label_zh']}：目标值 {s['target']:.2%}，底线 {s['floor']:.2%}，权重 {s['weight']}")
+s = lessons.indicator_settings("empty_rate", DOMAIN)
+print(f"{s.label_zh}：目标值 {s.target:.2%}，底线 {s.floor:.2%}，权重 {s.weight:g}")
 rate = empty["unexpected_count"] / empty["element_count"]
-empty["单项得分"] = ((rate - s["floor"]) / (s["target"] - s["floor"])).clip(0, 1).mul(100).round(1)
+empty["单项得分"] = ((rate - s.floor) / (s.target - s.floor)).clip(0, 1).mul(100).round(1)
 empty["单项等级"] = pd.cut(
     empty["单项得分"], [-1, 60, 100, 101], right=False, labels=["差", "良", "优"]
 ).astype(str)
-empty["加权得分"] = (empty["单项得分"] * s["weight"] / 100).round(2)
+empty["加权得分"] = (empty["单项得分"] * s.weight / 100).round(2)
 empty
 
 # %% [markdown]
@@ -88,13 +89,13 @@ empty
 
 # %%
 ids = counts[counts["rule_id"].isin(["bdc.qlr.zjh.citizen_id", "bdc.qlr.zjh.credit_code"])]
-id_ok = ids.groupby("QXDM")[["element_count", "unexpected_count"]].sum()
-s2 = lessons.indicator_settings("id_no_ok")
+id_ok = ids.groupby("unit_code")[["element_count", "unexpected_count"]].sum()
+s2 = lessons.indicator_settings("id_no_ok", DOMAIN)
 id_rate = (id_ok["element_count"] - id_ok["unexpected_count"]) / id_ok["element_count"].where(
     id_ok["element_count"] > 0
 )
 id_ok["通过率（%）"] = (id_rate * 100).round(2)
-id_ok["单项得分"] = ((id_rate - s2["floor"]) / (s2["target"] - s2["floor"])).clip(0, 1).mul(100).round(1)
+id_ok["单项得分"] = ((id_rate - s2.floor) / (s2.target - s2.floor)).clip(0, 1).mul(100).round(1)
 id_ok
 
 # %% [markdown]
@@ -104,7 +105,7 @@ id_ok
 
 # %%
 problems = result.problems
-problems[problems["rule_id"].str.endswith(".required")][["QXDM", "rule_id", "file", "row", "message_zh"]]
+problems[problems["rule_id"].str.endswith(".required")][["unit_code", "rule_id", "file", "row", "message_zh"]]
 
 # %% [markdown]
 # ## 6. 评分模型：全部指标、综合得分和等级
@@ -113,11 +114,14 @@ problems[problems["rule_id"].str.endswith(".required")][["QXDM", "rule_id", "fil
 # 没有可衡量内容的指标（例如还没有台账数据的销账率）**不参评**。
 
 # %%
-scored = scoring.score(counts.assign(period=batch.name), scoring.row_counts(result, period=batch.name))
-scoring.scores_table(scored)[["QXDM", "QXMC", "score", "grade", "rank", "scored_weight"]].rename(
+config = scoring.load_scoring(DOMAIN)
+scored = scoring.score(
+    counts.assign(period=batch.name), scoring.row_counts(result, period=batch.name), config=config
+)
+scoring.scores_table(scored)[["unit_code", "unit_name", "score", "grade", "rank", "scored_weight"]].rename(
     columns={
-        "QXDM": "区县代码",
-        "QXMC": "区县",
+        "unit_code": "区县代码",
+        "unit_name": "区县",
         "score": "综合得分",
         "grade": "等级",
         "rank": "排名",
@@ -130,14 +134,14 @@ scoring.scores_table(scored)[["QXDM", "QXMC", "score", "grade", "rank", "scored_
 # 实际权重 = 权重在参评指标之间重新归一到 100，贡献 = 实际权重 × 单项得分 ÷ 100，各项贡献相加就是综合得分。
 
 # %%
-district = DISTRICT or scored.scores.sort_values(["score", "QXDM"])["QXDM"].iloc[0]
+district = DISTRICT or scored.scores.sort_values(["score", "unit_code"])["unit_code"].iloc[0]
 exp = scoring.explain(scored, district, batch.name)
 table = lessons.explain_table(exp)
 print(
     f"{exp.district} {exp.district_name} {exp.period}：综合得分 {exp.score}，等级 {exp.grade}，排名 {exp.rank}"
 )
 print(f"各项贡献之和 {exp.indicators['contribution'].sum():.4f}（四舍五入到一位小数就是综合得分）")
-table.style.map(lessons.level_css, subset=["单项等级"]).format(
+table.style.map(lessons.level_css, config=config, subset=["单项等级"]).format(
     {"比率（%）": "{:.4f}", "目标值（%）": "{:g}", "底线（%）": "{:g}", "单项得分": "{:.1f}", "权重": "{:g}"},
     na_rep="—",
 ).hide(axis="index")
@@ -166,9 +170,11 @@ hand = pd.concat(
             }
         ),
     },
-    names=["indicator", "QXDM"],
+    names=["indicator", "unit_code"],
 )
-model = scored.indicators.set_index(["indicator", "QXDM"])[["numerator", "denominator", "points", "level"]]
+model = scored.indicators.set_index(["indicator", "unit_code"])[
+    ["numerator", "denominator", "points", "level"]
+]
 both = hand.join(model, how="inner")
 both["一致"] = (
     (both["手算分子"] == both["numerator"])

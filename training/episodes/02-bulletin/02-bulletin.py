@@ -32,6 +32,7 @@ from toolkit.history import score_history
 
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
 HISTORY = "../../../demo_out/scores/history.duckdb"  # 规则计数历史库（make demo 已写好；不存在时新建，较慢）
 WORK_DIR = "../../../demo_out/training/02-bulletin"  # 通报写在这里
@@ -46,12 +47,14 @@ TOP_N = 5  # 给最后一名区县列出几条规则
 
 # %%
 data = lessons.sample_dir(DATA_DIR)
-run = score_history(data / "incremental", Path(WORK_DIR) / "scores", by=PERIOD, store=HISTORY or None)
+run = score_history(
+    data / "incremental", Path(WORK_DIR) / "scores", by=PERIOD, domain=DOMAIN, store=HISTORY or None
+)
 counts = run.frames["counts"].assign(
     period=run.frames["counts"]["period"].map(lambda d: scoring.period_label(d, PERIOD))
 )
 scored = {"scores": run.table, "trace": run.period.indicators, "counts": counts}
-paths = report.run_report(period=PERIOD, out_dir=WORK_DIR, scored=scored)
+paths = report.run_report(period=PERIOD, out_dir=WORK_DIR, domain=DOMAIN, scored=scored)
 for kind, path in paths.items():
     print(f"{kind:>22}：{path}")
 
@@ -59,17 +62,18 @@ for kind, path in paths.items():
 # ## 2. 标题、统计期和全省概况
 
 # %%
-b = report.build_bulletin(run.table, period=PERIOD, trace=run.period.indicators, counts=counts, domain="bdc")
+b = report.build_bulletin(run.table, period=PERIOD, trace=run.period.indicators, counts=counts, domain=DOMAIN)
 h = b.headline
 print(f"{b.title}（{b.period_text}）")
-print(f"参评区县 {h['districts']} 个，全省平均分 {h['average']} 分", end="")
+print(f"参评区县 {h['units']} 个，全省平均分 {h['average']} 分", end="")
 print(
     f"（上期 {h['prev_average']} 分，变化 {h['average_change']:+.2f}）"
     if h["prev_average"] is not None
     else ""
 )
 print(
-    f"达到 A4 的区县 {h['meets_a4']} 个，低于 A4 的 {h['below_a4']} 个；最高 {h['max']} 分，最低 {h['min']} 分"
+    f"达到 {b.config.pass_grade} 的区县 {h['meets_standard']} 个，低于 {b.config.pass_grade} 的 {h['below_standard']} 个；"
+    f"最高 {h['max']} 分，最低 {h['min']} 分"
 )
 
 # %% [markdown]
@@ -84,13 +88,15 @@ lessons.ranking_table(run.table, b.current)
 # 优 = 达到目标值，良 = 单项得分 ≥ 60，差 = 低于 60；空白 = 本期不参评。先找“差”。
 
 # %%
-labels = lessons.toolkit_labels()
+labels = lessons.toolkit_labels(DOMAIN)
 levels = b.levels.rename(columns=labels["indicator"])
 levels.index = [
     f"{q} {n}"
-    for q, n in zip(levels.index, b.ranking.set_index("QXDM").loc[levels.index, "QXMC"], strict=True)
+    for q, n in zip(
+        levels.index, b.ranking.set_index("unit_code").loc[levels.index, "unit_name"], strict=True
+    )
 ]
-levels.T.style.map(lessons.level_css).format(na_rep="")
+levels.T.style.map(lessons.level_css, config=run.period.config).format(na_rep="")
 
 # %% [markdown]
 # ## 5. 整改建议：排名靠后的区县
@@ -100,7 +106,7 @@ levels.T.style.map(lessons.level_css).format(na_rep="")
 # %%
 for advice in b.advice:
     print(advice["summary"])
-last = b.advice[0]["QXDM"] if b.advice else b.ranking["QXDM"].iloc[-1]
+last = b.advice[0]["unit_code"] if b.advice else b.ranking["unit_code"].iloc[-1]
 items = pd.DataFrame(b.advice[0]["items"] if b.advice else [], columns=["rule_id", "message", "fix", "n"])
 items.rename(columns={"rule_id": "规则编号", "message": "问题说明", "fix": "整改办法", "n": "问题数"})
 
@@ -112,9 +118,9 @@ items.rename(columns={"rule_id": "规则编号", "message": "问题说明", "fix
 
 # %%
 batch = lessons.day_batches(DATA_DIR)[-1]
-result = toolkit.run_check(batch, mode="incremental")
-p_last = result.problems[result.problems["QXDM"] == last]
-top_last = lessons.top_errors(p_last, TOP_N)
+result = toolkit.run_check(batch, domain=DOMAIN, mode="incremental")
+p_last = result.problems[result.problems["unit_code"] == last]
+top_last = lessons.top_errors(p_last, TOP_N, domain=DOMAIN)
 print(f"批次 {batch.name}：{last} 的问题 {len(p_last)} 个")
 top_last
 

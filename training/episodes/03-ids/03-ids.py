@@ -26,6 +26,7 @@ from toolkit import lessons, validators
 
 # %% tags=["parameters"]
 # 参数（练习时可以改）/ parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
 UNIT_NUMBER = "340111303004GB00165F00010490"  # 要拆的不动产单元号（练习 1 换成别的）
 ID_BODY = "11010519491231002"  # 身份证号前 17 位（练习 2）
@@ -96,7 +97,7 @@ print(f"把数字 0 错写成字母 O：{validators.is_credit_code(code.replace(
 # 检查存量批次，挑出单元号和证件号的规则。证件号已脱敏；按文件和行号到登记系统中查原记录。
 
 # %%
-result = toolkit.run_check(lessons.sample_dir(DATA_DIR) / "stock", mode="stock")
+result = toolkit.run_check(lessons.sample_dir(DATA_DIR) / "stock", domain=DOMAIN, mode="stock")
 rules = [
     "bdc.fdcq.bdcdyh.format",
     "bdc.fdcq.bdcdyh.qxdm_prefix",
@@ -109,8 +110,8 @@ found = result.problems[result.problems["rule_id"].isin(rules)]
 found.groupby("rule_id").size().rename("问题数").to_frame()
 
 # %%
-found[["rule_id", "QXDM", "file", "row", "value_masked", "detail_zh"]].rename(
-    columns={"value_masked": "值（已脱敏）", "detail_zh": "具体原因"}
+found[["rule_id", "unit_code", "file", "row", "value_masked", "detail_zh"]].rename(
+    columns={"unit_code": "区县代码", "value_masked": "值（已脱敏）", "detail_zh": "具体原因"}
 )
 
 # %% [markdown]
@@ -121,7 +122,7 @@ unit = result.counts[
     result.counts["rule_id"].str.contains(".bdcdyh.", regex=False) & result.counts["evaluated"]
 ]
 unit = unit[unit["rule_id"].str.endswith((".format", ".qxdm_prefix")) & (unit["element_count"] > 0)]
-per_district = unit.groupby("QXDM")[["element_count", "unexpected_count"]].sum()
+per_district = unit.groupby("unit_code")[["element_count", "unexpected_count"]].sum()
 per_district["单元号规范率（%）"] = (
     (per_district["element_count"] - per_district["unexpected_count"]) / per_district["element_count"] * 100
 ).round(3)

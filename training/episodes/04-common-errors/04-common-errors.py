@@ -24,10 +24,11 @@
 from pathlib import Path
 
 import toolkit
-from toolkit import lessons
+from toolkit import corrections, lessons
 
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
 WORK_DIR = "../../../demo_out/training/04-common-errors"  # 练习副本、改正表、备份和改正记录放在这里
 BATCH = "stock"  # 练习用的批次：stock（存量），或某一天，如 "incremental/2024-12-31"
@@ -40,7 +41,7 @@ ANSWER_KEY = True  # True：“改为”为空的地方用教员答案自动填�
 # %%
 mode = "stock" if BATCH == "stock" else "incremental"
 work = lessons.working_copy(lessons.sample_dir(DATA_DIR) / BATCH, WORK_DIR, name="批次")
-before = toolkit.run_check(work, mode=mode)
+before = toolkit.run_check(work, domain=DOMAIN, mode=mode)
 print(f"练习副本：{work.resolve()}")
 print(
     f"{before.batch.rows_read} 行，问题 {len(before.problems)} 个，严重规则未通过 {len(before.critical_failures)} 条"
@@ -50,7 +51,7 @@ print(
 # ## 2. 十大常见错误
 
 # %%
-top = lessons.top_errors(before.problems, TOP_N)
+top = lessons.top_errors(before.problems, TOP_N, domain=DOMAIN)
 top
 
 # %% [markdown]
@@ -67,7 +68,7 @@ lessons.examples(before.problems, top["规则编号"].iloc[0], 5) if len(top) el
 
 # %%
 sheet_path = Path(WORK_DIR) / "改正表.xlsx"
-sheet = lessons.fix_sheet(before.problems, sheet_path, rules=top["规则编号"])
+sheet = corrections.write_sheet(before.problems, sheet_path, domain=DOMAIN, rules=top["规则编号"])
 print(f"改正表：{sheet_path.resolve()}（{len(sheet)} 条）")
 sheet[["序号", "规则编号", "文件", "行号", "字段名称", "当前值（已脱敏）"]].head(10)
 
@@ -79,7 +80,11 @@ sheet[["序号", "规则编号", "文件", "行号", "字段名称", "当前值�
 # 其余问题要查档案，留空。
 
 # %%
-sheet = lessons.fill_suggestions(sheet_path, work) if ANSWER_KEY else lessons.read_fix_sheet(sheet_path)
+sheet = (
+    corrections.fill_suggestions(sheet_path, work, domain=DOMAIN)
+    if ANSWER_KEY
+    else corrections.read_sheet(sheet_path)
+)
 filled = sheet["改为"].str.strip() != ""
 print(f"已填写“改为”：{int(filled.sum())} / {len(sheet)} 条")
 filled.groupby(sheet["规则编号"]).agg(["sum", "size"]).rename(columns={"sum": "已填", "size": "问题数"})
@@ -87,15 +92,25 @@ filled.groupby(sheet["规则编号"]).agg(["sum", "size"]).rename(columns={"sum"
 # %% [markdown]
 # ## 5. 写回批次并重新检查
 #
-# 改正写入练习副本（原文件备份在 `批次_备份/`，每处改动记入 `改正记录.csv`，值已脱敏）。
+# 先核对改正表：工具逐条找到批次中的单元格，列出要改的地方（值已脱敏），这一步不改任何文件。
+# 文件名、行号、字段对不上，或“改为”像公式的，会在这里报错并说明怎么改。
 
 # %%
-changes = lessons.apply_fix_sheet(sheet_path, work)
-print(f"改动 {len(changes)} 处")
+plan = corrections.plan_corrections(sheet_path, work, domain=DOMAIN)
+print(f"要改 {len(plan)} 处（涉及 {', '.join(plan.files) or '无'}），已经是正确值的 {plan.unchanged} 处")
+plan.table().head(10)
+
+# %% [markdown]
+# 再写入练习副本：原文件先备份在 `批次_备份/`，每处改动记入 `改正记录.csv`（值已脱敏）；
+# 没有改到的记录一个字节都不变。
+
+# %%
+changes = corrections.apply_corrections(plan)
+print(f"改动 {len(changes)} 处；备份：{corrections.default_backup_dir(work).name}/")
 changes.head(10)
 
 # %%
-after = toolkit.run_check(work, mode=mode)
+after = toolkit.run_check(work, domain=DOMAIN, mode=mode)
 print(f"改正前问题 {len(before.problems)} 个 → 改正后 {len(after.problems)} 个")
 
 # %% [markdown]
@@ -105,7 +120,7 @@ print(f"改正前问题 {len(before.problems)} 个 → 改正后 {len(after.prob
 
 # %%
 in_top = before.problems["rule_id"].isin(top["规则编号"])
-lessons.closure_summary(
+corrections.closure_summary(
     before.problems[in_top], after.problems[after.problems["rule_id"].isin(top["规则编号"])]
 )
 
@@ -113,5 +128,5 @@ lessons.closure_summary(
 # 改出来的新问题（一处改正暴露了另一处错误）：
 
 # %%
-compared = lessons.compare_problems(before.problems, after.problems)
+compared = corrections.compare_problems(before.problems, after.problems)
 compared[compared["状态"] == "新出现"]

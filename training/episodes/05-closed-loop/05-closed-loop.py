@@ -27,11 +27,12 @@ from pathlib import Path
 import pandas as pd
 
 import toolkit
-from toolkit import ledger, lessons
+from toolkit import corrections, ledger, lessons
 from toolkit.workdays import WorkdayCalendar
 
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
+DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
 WORK_DIR = "../../../demo_out/training/05-closed-loop"  # 练习副本、台账和各区县的改正表放在这里
 DAY = ""  # 检查哪一天的增量批次，如 "2024-12-31"；空 = 最早的一天（示例数据越早，错误越多）
@@ -51,10 +52,20 @@ work = lessons.working_copy(day, work_dir, name="批次")
 ledger_path = work_dir / "问题台账.sqlite"
 for old in work_dir.glob("问题台账.sqlite*"):
     old.unlink()
-found = toolkit.run_check(work, mode="incremental")
+found = toolkit.run_check(work, domain=DOMAIN, mode="incremental")
 print(f"批次 {day.name}：{ledger.sync_check(ledger_path, found).line()}")
-cols = ["problem_id", "state", "QXDM", "rule_id", "severity", "deadline", "responsible", "unit"]
-ledger.problems_frame(ledger_path, as_of=found.as_of)[cols].rename(columns=ledger.LABELS_ZH)
+headings = ledger.labels_zh(ledger.ledger_info(ledger_path))  # 中文表头（区县代码、责任人……）
+cols = [
+    "problem_id",
+    "state",
+    "unit_code",
+    "rule_id",
+    "severity",
+    "deadline",
+    "responsible",
+    "responsible_unit",
+]
+ledger.problems_frame(ledger_path, as_of=found.as_of)[cols].rename(columns=headings)
 
 # %% [markdown]
 # ## 2. 整改期限：按工作日数
@@ -94,9 +105,9 @@ ids = ledger.problems_frame(ledger_path)["problem_id"].tolist()
 ledger.update(ledger_path, ids, "已下发", actor="市局质检员", at=f"{next_day} 09:00:00", note="下发改正表")
 problems = found.problems
 sheets = {}
-for qxdm, group in problems.assign(QXDM=problems["QXDM"].fillna("")).groupby("QXDM"):
+for qxdm, group in problems.assign(unit_code=problems["unit_code"].fillna("")).groupby("unit_code"):
     sheets[qxdm] = work_dir / f"改正表_{qxdm or '未填区县'}.xlsx"
-    lessons.fix_sheet(group, sheets[qxdm])
+    corrections.write_sheet(group, sheets[qxdm], domain=DOMAIN)
 pd.DataFrame({"改正表": [p.name for p in sheets.values()]}, index=list(sheets))
 
 # %% [markdown]
@@ -106,8 +117,8 @@ pd.DataFrame({"改正表": [p.name for p in sheets.values()]}, index=list(sheets
 ledger.update(ledger_path, ids, "整改中", actor="区县登记员", at=f"{next_day} 14:00:00", note="对照原件整改")
 changed = 0
 for path in sheets.values():
-    lessons.fill_suggestions(path, work)
-    changed += len(lessons.apply_fix_sheet(path, work))
+    corrections.fill_suggestions(path, work, domain=DOMAIN)
+    changed += len(corrections.apply_sheet(path, work, domain=DOMAIN))
 print(f"改正 {changed} 处")
 
 # %% [markdown]
@@ -117,7 +128,7 @@ print(f"改正 {changed} 处")
 
 # %%
 review_day = ledger.deadline_for(next_day, 1, calendar)
-rechecked = toolkit.run_check(work, mode="incremental")
+rechecked = toolkit.run_check(work, domain=DOMAIN, mode="incremental")
 print(
     ledger.sync_check(ledger_path, rechecked, as_of=f"{review_day} 10:00:00", actor="dq check（复核）").line()
 )
@@ -125,8 +136,8 @@ after = ledger.problems_frame(ledger_path, as_of=review_day)
 after.groupby("state").size().rename("问题数").rename_axis("状态").to_frame()
 
 # %%
-after[after["state"] != "已销号"][["problem_id", "state", "rule_id", "QXDM", "message_zh"]].rename(
-    columns=ledger.LABELS_ZH
+after[after["state"] != "已销号"][["problem_id", "state", "rule_id", "unit_code", "message_zh"]].rename(
+    columns=headings
 ).head(10)
 
 # %% [markdown]
@@ -137,7 +148,7 @@ closed = after.loc[after["state"] == "已销号", "problem_id"]
 events = (
     ledger.events_frame(ledger_path, int(closed.iloc[0])) if len(closed) else ledger.events_frame(ledger_path)
 )
-events[["seq", "at", "actor", "from_state", "to_state", "note"]].rename(columns=ledger.LABELS_ZH)
+events[["seq", "at", "actor", "from_state", "to_state", "note"]].rename(columns=headings)
 
 # %% [markdown]
 # ## 6. 销账率和整改及时率
@@ -148,7 +159,7 @@ events[["seq", "at", "actor", "from_state", "to_state", "note"]].rename(columns=
 figures = ledger.ledger_figures(ledger_path, "month", as_of=found_day + dt.timedelta(days=30))
 pd.DataFrame(
     {
-        "区县代码": figures["QXDM"].replace("", "（未填区县）"),
+        "区县代码": figures["unit_code"].replace("", "（未填区县）"),
         "统计期": figures["period"],
         "到期问题数": figures["problems_due"],
         "复核后销号": figures["closed_after_recheck"],
