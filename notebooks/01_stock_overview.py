@@ -29,7 +29,7 @@ from toolkit import lessons
 # %% tags=["parameters"]
 # 参数 / parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-DATA_DIR = "../demo_out/sample"  # make demo 生成的示例数据
+DATA_DIR = "../demo_out/bdc/sample"  # make demo 生成的示例数据
 BATCH = "stock"  # DATA_DIR 下的存量批次文件夹
 TOP_N = 10  # 列出问题最多的规则条数
 

@@ -36,9 +36,9 @@ from toolkit.history import score_history
 # %% tags=["parameters"]
 # 参数 / parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-DATA_DIR = "../demo_out/sample"  # make demo 生成的示例数据（incremental/ 下每天一个批次文件夹）
-HISTORY = "../demo_out/scores/history.duckdb"  # 规则计数历史库（make demo 已写好；不存在时新建，首次较慢）
-WORK_DIR = "../demo_out/notebooks/02_trend_ranking"  # scores.csv、trend.csv 写在这里
+DATA_DIR = "../demo_out/bdc/sample"  # make demo 生成的示例数据（incremental/ 下每天一个批次文件夹）
+HISTORY = "../demo_out/bdc/scores/history.duckdb"  # 规则计数历史库（make demo 已写好；不存在时新建，首次较慢）
+WORK_DIR = "../demo_out/bdc/notebooks/02_trend_ranking"  # scores.csv、trend.csv 写在这里
 PERIOD = "month"  # 统计周期：month（月）或 week（周）
 CURRENT = ""  # 排名看哪一期，如 "2024-12"；空 = 最近一期
 TOP_N = 3  # 进步、退步最大的区县各列几个

@@ -29,7 +29,7 @@ from toolkit import lessons
 # %% tags=["parameters"]
 # 参数 / parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-CHECK_DIR = "../demo_out/check_stock"  # dq check --out 的文件夹（make demo 写出 check_stock 和最近一天）
+CHECK_DIR = "../demo_out/bdc/check_stock"  # dq check --out 的文件夹（make demo 写出 check_stock 和最近一天）
 TOP_N = 10  # 列出问题最多的规则条数
 RULE = ""  # 要下钻的规则编号；空 = 问题最多的那条
 DISTRICT = ""  # 只看一个区县（区县代码）；空 = 全部

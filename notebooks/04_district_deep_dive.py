@@ -33,9 +33,9 @@ from toolkit.history import score_history
 # %% tags=["parameters"]
 # 参数 / parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-DATA_DIR = "../demo_out/sample"  # make demo 生成的示例数据（incremental/ 下每天一个批次文件夹）
-HISTORY = "../demo_out/scores/history.duckdb"  # 规则计数历史库（make demo 已写好；不存在时新建，首次较慢）
-WORK_DIR = "../demo_out/notebooks/04_district_deep_dive"  # scores.csv 等写在这里
+DATA_DIR = "../demo_out/bdc/sample"  # make demo 生成的示例数据（incremental/ 下每天一个批次文件夹）
+HISTORY = "../demo_out/bdc/scores/history.duckdb"  # 规则计数历史库（make demo 已写好；不存在时新建，首次较慢）
+WORK_DIR = "../demo_out/bdc/notebooks/04_district_deep_dive"  # scores.csv 等写在这里
 DISTRICT = ""  # 区县代码，如 "420102"；空 = 所看统计期排名最后的区县
 PERIOD = "month"  # 统计周期：month（月）或 week（周）
 CURRENT = ""  # 拆开看哪一期，如 "2024-12"；空 = 最近一期

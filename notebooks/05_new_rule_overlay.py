@@ -31,9 +31,9 @@ from toolkit import lessons
 # %% tags=["parameters"]
 # 参数 / parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-DATA_DIR = "../demo_out/sample"  # make demo 生成的示例数据
+DATA_DIR = "../demo_out/bdc/sample"  # make demo 生成的示例数据
 BATCH = "stock"  # DATA_DIR 下的批次：stock，或某一天，如 "incremental/2024-12-31"
-WORK_DIR = "../demo_out/notebooks/05_new_rule_overlay"  # 地方规则文件写在这里
+WORK_DIR = "../demo_out/bdc/notebooks/05_new_rule_overlay"  # 地方规则文件写在这里
 
 # %% [markdown]
 # ## 1. 地方规则文件

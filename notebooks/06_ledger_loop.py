@@ -39,8 +39,8 @@ from toolkit import corrections, ledger, lessons
 # %% tags=["parameters"]
 # 参数 / parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-DATA_DIR = "../demo_out/sample"  # make demo 生成的示例数据
-WORK_DIR = "../demo_out/notebooks/06_ledger_loop"  # 练习副本、台账文件和改正表放在这里（每次运行重新建立）
+DATA_DIR = "../demo_out/bdc/sample"  # make demo 生成的示例数据
+WORK_DIR = "../demo_out/bdc/notebooks/06_ledger_loop"  # 练习副本、台账文件和改正表放在这里（每次运行重新建立）
 DAY = ""  # 用哪一天的增量批次，如 "2024-12-02"；空 = 最早的一天（示例数据越早，错误越多）
 DISTRICT = ""  # 看哪个区县的下发清单（区县代码）；空 = 问题最多的区县
 PERIOD = "month"  # 销账率、整改及时率按什么周期统计：day、week、month

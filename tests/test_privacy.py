@@ -104,7 +104,7 @@ def test_no_output_of_the_demo_shows_personal_data(tmp_path):
     from toolkit import demo
 
     out = tmp_path / "demo"
-    assert demo.main(["--out", str(out), "--days", "3", "--stock-rows", "300"]) == 0
+    assert demo.main(["--out", str(out), "--domain", "bdc", "--days", "3", "--stock-rows", "300"]) == 0
     sample = out / "sample"
     values: dict[str, set[str]] = {"name": set(), "id_no": set(), "phone": set(), "_other": set()}
     for batch in [sample / "stock", *sorted((sample / "incremental").iterdir())]:

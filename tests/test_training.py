@@ -283,7 +283,7 @@ def test_index_setup_and_links():
     for path in EPISODES:
         assert f"episodes/{path.parent.name}/index.md" in readme
     setup = (TRAINING / "setup.md").read_text(encoding="utf-8")
-    assert "make demo" in setup and "make lab" in setup and "demo_out/sample" in setup
+    assert "make demo" in setup and "make lab" in setup and "demo_out/bdc/sample" in setup
     for md in [*TRAINING.glob("*.md"), *TRAINING.glob("episodes/*/index.md")]:
         for target in re.findall(r"\]\(([^)#]+)\)", md.read_text(encoding="utf-8")):
             if target.startswith(("http://", "https://")):

@@ -1,10 +1,14 @@
-"""``make demo``: the main job on the embedded sample data.
+"""``make demo``: the main job on the embedded sample data of every shipped domain pack.
 
-1. write the sample province (stock + one batch per working day over three years);
-2. check the stock batch and the latest day (the QA gate, Data Docs);
-3. score the whole daily history (DuckDB engine) and print the provincial trend and the current
-   top and bottom districts;
+For each pack under ``expectations/`` that ships a sample generator (in name order; ``--domain`` picks
+some), as the pack's ``demo:`` settings in ``domain.yaml`` say (sample options, score grain):
+
+1. write the sample (stock + incremental batches);
+2. check the stock batch and the latest incremental batch (the QA gate, Data Docs);
+3. score the whole history (DuckDB engine) and print the trend and the current top and bottom units;
 4. write the latest monthly bulletin and the common-problems list.
+
+Nothing here knows a domain: everything comes from the pack.
 """
 
 from __future__ import annotations
@@ -13,37 +17,68 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from toolkit.check import run_check
-from toolkit.cli import show_progress
+from toolkit.console import safe_message, show_progress
+from toolkit.domain import EXPECTATIONS_DIR, Domain, load_domain
 from toolkit.outputs import write_outputs
 from toolkit.samples import generate_sample
 
+__all__ = ["demo_packs", "main", "run_demo"]
+
+
+def demo_packs() -> list[str]:
+    """The shipped packs that have a sample generator, by name."""
+    return sorted(
+        p.name
+        for p in EXPECTATIONS_DIR.iterdir()
+        if (p / "domain.yaml").exists() and (p / "sample.py").exists()
+    )
+
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="dq demo on the embedded sample data")
+    p = argparse.ArgumentParser(description="dq demo on the embedded sample data of every domain")
     p.add_argument("--out", type=Path, default=Path("demo_out"))
-    p.add_argument("--days", type=int, default=None, help="incremental working days (default: 3 years)")
-    p.add_argument("--stock-rows", type=int, default=20000)
+    p.add_argument("--domain", action="append", help="only these packs (repeatable; default: all)")
+    p.add_argument("--days", type=int, default=None, help="incremental batches (default: the pack's demo)")
+    p.add_argument("--stock-rows", type=int, default=None, help="stock rows (default: the pack's demo)")
     args = p.parse_args(argv)
     console = Console()
-    data = args.out / "sample"
+    packs = args.domain or demo_packs()
+    for name in packs:
+        dom = load_domain(name)
+        out = args.out if len(packs) == 1 and args.domain else args.out / dom.name
+        options: dict[str, Any] = dict((dom.config.get("demo") or {}).get("sample") or {})
+        if args.days is not None:
+            options["days"] = args.days
+        if args.stock_rows is not None:
+            options["stock_rows"] = args.stock_rows
+        console.rule(f"{dom.label} / {dom.config.get('label_en', dom.name)} ({dom.name})")
+        run_demo(console, dom, out, options)
+    return 0
+
+
+def run_demo(console: Console, dom: Domain, out: Path, options: dict[str, Any]) -> None:
+    """The demo of one pack into ``out`` (see the module docstring)."""
+    data = out / "sample"
     t0 = time.perf_counter()
-    generate_sample("bdc", data, days=args.days, stock_rows=args.stock_rows, progress=show_progress())
+    generate_sample(dom.name, data, progress=show_progress(), **options)
     console.print(f"示例数据 / sample data: {data}  ({time.perf_counter() - t0:.1f} s)")
-    days = sorted(p for p in (data / "incremental").iterdir() if p.is_dir())
+    batches = sorted(p for p in (data / "incremental").iterdir() if p.is_dir())
     runs = [
-        ("stock", data / "stock", args.out / "check_stock"),
-        ("incremental", days[-1], args.out / f"check_{days[-1].name}"),
+        ("stock", data / "stock", out / "check_stock"),
+        ("incremental", batches[-1], out / f"check_{batches[-1].name}"),
     ]
+    unit = dom.unit
     table = Table(title="演示检查 / demo checks")
     for col in (
         "批次 / batch",
-        "单位 / units",
+        f"{unit.label_zh} / {unit.label_en}s",
         "行数 / rows",
         "未通过规则 / failed rules",
         "严重 / critical",
@@ -52,11 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         "输出 / outputs",
     ):
         table.add_column(col)
-    for mode, batch, out in runs:
+    for mode, batch, check_out in runs:
+        if not batch.is_dir():
+            continue
         result = run_check(
-            batch, domain="bdc", mode=mode, docs_dir=out / "data_docs", progress=show_progress()
+            batch, domain=dom, mode=mode, docs_dir=check_out / "data_docs", progress=show_progress()
         )
-        write_outputs(result, out)
+        write_outputs(result, check_out)
         failed = sum(1 for r in result.results.values() if not r.success)
         table.add_row(
             f"{mode} {batch.name}",
@@ -66,65 +103,72 @@ def main(argv: list[str] | None = None) -> int:
             str(len(result.critical_failures)),
             f"{len(result.problems):,}",
             f"{result.seconds:.1f}",
-            str(out),
+            safe_message(check_out),
         )
     console.print(table)
-    console.print(
-        "打开 Data Docs / open Data Docs: " + ", ".join(str(o / "data_docs" / "index.html") for *_, o in runs)
-    )
-    _scores_and_bulletin(console, data, args.out)
-    return 0
+    _scores_and_bulletin(console, dom, data, out)
 
 
-def _scores_and_bulletin(console: Console, data: Path, out: Path) -> None:
+def _scores_and_bulletin(console: Console, dom: Domain, data: Path, out: Path) -> None:
     from toolkit.history import score_history
     from toolkit.report import run_report
 
+    demo = dom.config.get("demo") or {}
     t0 = time.perf_counter()
     run = score_history(
-        data / "incremental", out / "scores", domain="bdc", by="month", progress=show_progress()
+        data / "incremental", out / "scores", domain=dom, by="month", progress=show_progress()
     )
     u = run.update
     console.print(
         f"评分历史 / score history: {u.batches} 个批次，计数 {u.counted} 个，读取 {u.rows_read:,} 行，"
         f"用时 {time.perf_counter() - t0:.1f} s → {out / 'scores' / 'scores.csv'}"
     )
-    trend = run.trend.assign(year=run.trend["period"].str[:4])
-    daily = run.daily.scores.assign(year=run.daily.scores["period"].astype(str).str[:4])
-    yearly = daily.groupby("year")["score"].mean()
-    first, last = yearly.index.min(), yearly.index.max()
+    trend = run.trend
+    years = trend.assign(year=trend["period"].str[:4]).groupby("year")["average"].mean()
     console.print(
-        f"全省增量数据质量平均分 / provincial incremental average: {first} 年 {yearly[first]:.2f} → "
-        f"{last} 年 {yearly[last]:.2f}（月度 / monthly {trend['average'].iloc[0]:.2f} → "
-        f"{trend['average'].iloc[-1]:.2f}）"
+        f"平均分 / average score: {years.index.min()} 年 {years.iloc[0]:.2f} → {years.index.max()} 年 "
+        f"{years.iloc[-1]:.2f}（月度 / monthly {trend['average'].iloc[0]:.2f} → {trend['average'].iloc[-1]:.2f}）"
     )
-    unit = run.domain.unit
+    indicator = demo.get("trend_indicator")
+    if indicator and indicator in run.table.columns:
+        from toolkit.scoring import load_scoring
+
+        monthly = run.table.groupby("period")[indicator].mean()
+        label = load_scoring(dom).indicator(indicator).label_zh
+        console.print(
+            f"{label} / {indicator}: {monthly.index[0]} {monthly.iloc[0]:.2f} → {monthly.index[-1]} {monthly.iloc[-1]:.2f}"
+        )
+    unit = dom.unit
     current = run.table[run.table["period"] == run.table["period"].max()].sort_values("rank")
     t = Table(
-        title=f"{current['period'].iloc[0]} {unit.label_zh}排名 / {unit.label_en} ranking "
-        "(前三与后三 / top and bottom 3)"
+        title=f"{current['period'].iloc[0]} {unit.label_zh}排名 / {unit.label_en} ranking (前三与后三 / top and bottom 3)"
     )
     for col in ("名次 / rank", f"{unit.label_zh} / {unit.label_en}", "得分 / score", "等级 / grade"):
         t.add_column(col)
     shown = current if len(current) <= 6 else pd.concat([current.head(3), current.tail(3)])
     for _, r in shown.iterrows():
-        t.add_row(str(r["rank"]), f"{r['unit_code']} {r['unit_name']}", f"{r['score']:.1f}", str(r["grade"]))
+        t.add_row(
+            str(r["rank"]),
+            safe_message(f"{r['unit_code']} {r['unit_name']}"),
+            f"{r['score']:.1f}",
+            str(r["grade"]),
+        )
     console.print(t)
 
     t0 = time.perf_counter()
     counts = run.frames["counts"].copy()
-    counts["period"] = counts["period"].str[:7]  # the month of each day
+    counts["period"] = counts["period"].str[:7]  # the month of each batch
     paths = run_report(
         period="month",
         out_dir=out / "report",
-        domain=run.domain,
+        domain=dom,
         scored={"scores": run.table, "trace": run.period.indicators, "counts": counts},
     )
     console.print(
         f"月度通报与常见问题清单 / monthly bulletin and common problems ({time.perf_counter() - t0:.1f} s):"
     )
     for p in paths.values():
-        console.print(f"  {p}")
+        console.print(f"  {safe_message(p)}")
 
 
 if __name__ == "__main__":

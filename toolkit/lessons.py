@@ -110,7 +110,7 @@ def _col(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
 
 
 def sample_dir(data_dir: str | Path) -> Path:
-    """The sample data folder of the lessons (``make demo`` writes it to ``demo_out/sample``).
+    """The sample data folder of the lessons (``make demo`` writes it to ``demo_out/bdc/sample``).
 
     ``data_dir`` is resolved against the current directory (a notebook's own folder in JupyterLab).
     Raises :class:`LessonError`, saying how to create the data, if it has no ``stock`` batch.
@@ -121,8 +121,8 @@ def sample_dir(data_dir: str | Path) -> Path:
             f"找不到示例数据（{path} 下没有 stock 文件夹）。",
             f"no sample data ({path} has no stock folder).",
             path=path,
-            fix_zh="在项目根目录运行 make demo（会生成 demo_out/sample），或把笔记本参数 DATA_DIR 改为示例数据所在的文件夹。",
-            fix_en="run `make demo` at the top of the repository (it writes demo_out/sample), or set the "
+            fix_zh="在项目根目录运行 make demo（会生成 demo_out/bdc/sample），或把笔记本参数 DATA_DIR 改为示例数据所在的文件夹。",
+            fix_en="run `make demo` at the top of the repository (it writes demo_out/bdc/sample), or set the "
             "notebook parameter DATA_DIR to the folder of the sample data.",
         )
     return path

@@ -29,7 +29,7 @@ from toolkit import lessons, scoring
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
+DATA_DIR = "../../../demo_out/bdc/sample"  # make demo 生成的示例数据
 DAY = ""  # 用哪一天的增量批次，如 "2024-12-31"；空 = 最近一天
 DISTRICT = ""  # 第 6 节拆开看哪个区县的得分，如 "420102"；空 = 当天得分最低的区县
 

@@ -33,9 +33,9 @@ from toolkit.history import score_history
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
-HISTORY = "../../../demo_out/scores/history.duckdb"  # 规则计数历史库（make demo 已写好；不存在时新建，较慢）
-WORK_DIR = "../../../demo_out/training/02-bulletin"  # 通报写在这里
+DATA_DIR = "../../../demo_out/bdc/sample"  # make demo 生成的示例数据
+HISTORY = "../../../demo_out/bdc/scores/history.duckdb"  # 规则计数历史库（make demo 已写好；不存在时新建，较慢）
+WORK_DIR = "../../../demo_out/bdc/training/02-bulletin"  # 通报写在这里
 PERIOD = "day"  # 通报的周期：day 日报、week 周报、month 月报
 TOP_N = 5  # 给最后一名区县列出几条规则
 

@@ -27,7 +27,7 @@ from toolkit import lessons, validators
 # %% tags=["parameters"]
 # 参数（练习时可以改）/ parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
+DATA_DIR = "../../../demo_out/bdc/sample"  # make demo 生成的示例数据
 UNIT_NUMBER = "340111303004GB00165F00010490"  # 要拆的不动产单元号（练习 1 换成别的）
 ID_BODY = "11010519491231002"  # 身份证号前 17 位（练习 2）
 CREDIT_BODY = "91110000600037341"  # 统一社会信用代码前 17 位（练习 3）

@@ -29,8 +29,8 @@ from toolkit import corrections, lessons
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
-WORK_DIR = "../../../demo_out/training/04-common-errors"  # 练习副本、改正表、备份和改正记录放在这里
+DATA_DIR = "../../../demo_out/bdc/sample"  # make demo 生成的示例数据
+WORK_DIR = "../../../demo_out/bdc/training/04-common-errors"  # 练习副本、改正表、备份和改正记录放在这里
 BATCH = "stock"  # 练习用的批次：stock（存量），或某一天，如 "incremental/2024-12-31"
 TOP_N = 10
 ANSWER_KEY = True  # True：“改为”为空的地方用教员答案自动填写；学员自己在 Excel/WPS 中填写时改为 False

@@ -33,8 +33,8 @@ from toolkit.workdays import WorkdayCalendar
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
-DATA_DIR = "../../../demo_out/sample"  # make demo 生成的示例数据
-WORK_DIR = "../../../demo_out/training/05-closed-loop"  # 练习副本、台账和各区县的改正表放在这里
+DATA_DIR = "../../../demo_out/bdc/sample"  # make demo 生成的示例数据
+WORK_DIR = "../../../demo_out/bdc/training/05-closed-loop"  # 练习副本、台账和各区县的改正表放在这里
 DAY = ""  # 检查哪一天的增量批次，如 "2024-12-31"；空 = 最早的一天（示例数据越早，错误越多）
 FOUND_DATE = ""  # 发现日期，如 "2024-09-27"；空 = 所检查批次的日期
 CALENDAR_DAYS = 21  # 日历列出发现日之后多少天
