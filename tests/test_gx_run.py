@@ -82,3 +82,30 @@ def test_dq_check_marks_such_a_rule_not_evaluated_with_the_reason(tmp_path, bdc_
     counts = pd.read_csv(tmp_path / "out" / "counts.csv", dtype=str, encoding="utf-8-sig")
     assert set(counts[counts.rule_id == "local.pair"].evaluated) == {"False"}
     assert res.exit_code == 2  # a rule that could not run: the gate cannot say "pass"
+
+
+def test_data_docs_work_offline(tmp_path, bdc_kit):
+    """No page references a remote resource or link (intranets have no internet); every local script and
+    stylesheet a page loads exists."""
+    import re
+
+    batch = bdc_kit.write_batch(tmp_path / "batch", bdc_kit.valid_tables(bdc_kit.districts(1)))
+    res = CliRunner().invoke(
+        app, ["check", "--domain", "bdc", "--input", str(batch), "--out", str(tmp_path / "out")]
+    )
+    assert res.exit_code == 0, res.output
+    docs = tmp_path / "out" / "data_docs"
+    pages = list(docs.rglob("*.html"))
+    assert len(pages) > 3
+    remote = re.compile(
+        r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""", re.IGNORECASE
+    )
+    for page in [*pages, *docs.rglob("*.css")]:
+        text = page.read_text(encoding="utf-8")
+        assert not remote.search(text), (page, remote.search(text))
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        local = re.findall(r'<(?:script src|link rel="stylesheet" href)="([^"]+)"', text)
+        assert any("jquery" in s for s in local) and any("bootstrap.min.css" in s for s in local)
+        for ref in local:
+            assert (page.parent / ref).resolve().is_file(), (page, ref)

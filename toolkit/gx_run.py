@@ -229,15 +229,54 @@ def run_checkpoint(
 
 
 _HEAD = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
+#: Local copies of the assets Data Docs load from CDNs (``toolkit/static/datadocs``, see its README).
+VENDOR = Path(__file__).resolve().parent / "static" / "datadocs"
+_REMOTE_TAG = re.compile(
+    r"<(script|link|img)\b[^>]*?\b(?:src|href)=\"(https?:)?//[^\"]*\"[^>]*?>(?:\s*</script>)?", re.IGNORECASE
+)
+_REMOTE_HREF = re.compile(r"\bhref=\"(https?:)?//[^\"]*\"", re.IGNORECASE)
+_REMOTE_URL = re.compile(r"url\(\s*['\"]?(https?:)?//[^)]*\)", re.IGNORECASE)
+
+
+def _local_asset(tag: str) -> str | None:
+    """The shipped file a CDN ``<script>``/``<link>`` tag loads, or ``None`` (then the tag is dropped)."""
+    url = re.search(r"(?:src|href)=\"([^\"]+)\"", tag, re.IGNORECASE)
+    name = url.group(1).rsplit("/", 1)[-1].split("?")[0] if url else ""
+    return name if name and (VENDOR / name).is_file() else None
 
 
 def harden_docs(docs_dir: Path) -> None:
-    """Add the :data:`CSP` meta tag to every HTML page of a Data Docs folder."""
+    """Make every Data Docs page work offline and refuse injected scripts: CDN scripts and stylesheets
+    are replaced by the shipped copies (``static/vendor/`` beside the pages), every other remote
+    resource or link is removed — no page references a remote URL — and the :data:`CSP` meta tag is
+    added."""
+    vendor = docs_dir / "static" / "vendor"
+    vendor.mkdir(parents=True, exist_ok=True)
+    for f in VENDOR.rglob("*"):
+        if f.is_file():
+            target = vendor / f.relative_to(VENDOR)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(f.read_bytes())
+    for sheet in docs_dir.rglob("*.css"):
+        css = sheet.read_text(encoding="utf-8")
+        if _REMOTE_URL.search(css):
+            sheet.write_text(_REMOTE_URL.sub("none", css), encoding="utf-8")
     tag = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
     for page in docs_dir.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        if "Content-Security-Policy" in text:
-            continue
-        text, n = _HEAD.subn(lambda m: m.group(0) + tag, text, count=1)
-        if n:
-            page.write_text(text, encoding="utf-8")
+        prefix = "../" * (len(page.relative_to(docs_dir).parts) - 1)
+
+        def local(m: re.Match[str], prefix: str = prefix) -> str:
+            name = _local_asset(m.group(0))
+            if name is None:
+                return ""
+            if m.group(1).lower() == "script":
+                return f'<script src="{prefix}static/vendor/{name}"></script>'
+            return f'<link rel="stylesheet" href="{prefix}static/vendor/{name}">'
+
+        text = _REMOTE_TAG.sub(local, text)
+        text = _REMOTE_HREF.sub('href="#"', text)
+        text = _REMOTE_URL.sub("none", text)
+        if "Content-Security-Policy" not in text:
+            text = _HEAD.sub(lambda m: m.group(0) + tag, text, count=1)
+        page.write_text(text, encoding="utf-8")
