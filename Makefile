@@ -35,7 +35,7 @@ lab: $(STAMP)
 
 # re-resolve the lock after changing pyproject.toml (needs uv: pip install uv)
 lock:
-	uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 \
 	  --python-platform x86_64-unknown-linux-gnu -o requirements.lock
 
 clean:

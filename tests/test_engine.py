@@ -656,8 +656,8 @@ def sample(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def gx_sample(sample):
     days = sorted(p for p in (sample / "incremental").iterdir() if p.is_dir())
-    out = {"stock": run_check(sample / "stock", domain="bdc", mode="stock")}
-    out.update({p.name: run_check(p, domain="bdc", mode="incremental") for p in days})
+    out = {"stock": run_check(sample / "stock", domain="bdc", mode="stock", engine="gx")}
+    out.update({p.name: run_check(p, domain="bdc", mode="incremental", engine="gx") for p in days})
     return out
 
 
@@ -782,7 +782,7 @@ def test_odd_batches_equal_gx(tmp_path_factory, bdc_kit, data):
     root = tmp_path_factory.mktemp("odd")
     batch = bdc_kit.write_batch(root / "odd", tables, skip=absent)
     try:
-        gx = run_check(batch, domain="bdc", mode="incremental")
+        gx = run_check(batch, domain="bdc", mode="incremental", engine="gx")
     except InputError:
         with pytest.raises(InputError):
             count_batches(batch, domain="bdc")
@@ -913,7 +913,7 @@ def mixed_batch(tmp_path_factory, bdc_kit):
 
 def test_mixed_formats_and_gx_fallback_equal_gx(mixed_batch):
     batch, overlay = mixed_batch
-    gx = run_check(batch, domain="bdc", mode="incremental", overlay=overlay)
+    gx = run_check(batch, domain="bdc", mode="incremental", overlay=overlay, engine="gx")
     engine = count_batches(batch, overlay=overlay, domain="bdc")
     assert_same_counts(gx, engine, "mixed")
     read = engine.files.set_index("table")["read"].to_dict()
@@ -934,6 +934,25 @@ def test_mixed_formats_and_gx_fallback_equal_gx(mixed_batch):
     c = engine.counts.set_index(["unit_code", "rule_id"])
     assert c.unexpected_count.groupby(level="rule_id").sum()["local.fdcq.djjg.not_test"] == 1
     assert c.unexpected_count.groupby(level="rule_id").sum()["local.qlr.qlrmc.not_test"] == 1
+
+
+def test_mixed_formats_gate_equals_gx(mixed_batch):
+    """The gate on the engine (``dq check`` default) on the mixed-format batch, with two rules handed to
+    Great Expectations: counts, problem rows (row numbers of XLSX, Parquet, GB18030 and loader-read
+    files included) and verdict identical to ``--engine gx``."""
+    batch, overlay = mixed_batch
+    gx = run_check(batch, domain="bdc", mode="incremental", overlay=overlay, engine="gx")
+    eng = run_check(batch, domain="bdc", mode="incremental", overlay=overlay, engine="duckdb")
+    assert set(eng.gx_rules) == {"local.fdcq.djjg.not_test", "local.qlr.qlrmc.not_test"}
+    pd.testing.assert_frame_equal(eng.counts, gx.counts)
+    assert len(gx.problems) >= 2
+
+    def norm(f: pd.DataFrame) -> pd.DataFrame:
+        f = f.astype(object).where(f.notna(), "").astype(str)
+        return f.sort_values(list(f.columns)).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(norm(eng.problems), norm(gx.problems))
+    assert eng.exit_code == gx.exit_code and eng.not_evaluated == gx.not_evaluated
 
 
 def test_gx_fallback_over_many_batches(sample, mixed_batch, engine_sample):
@@ -957,7 +976,7 @@ def test_unusable_input_raises_like_the_loader(tmp_path, bdc_kit):
     p = batch / f"{bdc_kit.FDCQ}.csv"
     p.write_text(p.read_text(encoding="utf-8").replace("DJJG,", "XXXX,", 1), encoding="utf-8")
     with pytest.raises(InputError) as gx_err:
-        run_check(batch, domain="bdc")
+        run_check(batch, domain="bdc", engine="gx")
     with pytest.raises(type(gx_err.value)):
         count_batches(batch, domain="bdc")
     with pytest.raises(ConfigError):

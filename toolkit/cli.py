@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from toolkit.clean_cli import clean_app
 from toolkit.console import GuardedGroup, err, fail, out, print_warnings, safe_message, show_progress
 from toolkit.errors import DQError
 from toolkit.ledger_cli import ledger_app, print_sync_report
@@ -27,6 +28,7 @@ app = typer.Typer(
     help="政务登记数据质量工具包 / data-quality toolkit for registration data",
 )
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(clean_app, name="clean")
 __all__ = ["app", "err", "main", "out", "show_progress"]
 
 
@@ -87,13 +89,18 @@ def _print_check(result, paths) -> None:
     }[result.exit_code]
     t.add_row("结论 / gate", verdict)
     t.add_row("输出 / outputs", safe_message(str(paths["summary"].parent)))
+    if "report" in paths:
+        t.add_row("先看 / open first", safe_message(str(paths["report"])))
     out.print(t)
 
 
 @app.command()
 def check(
-    input_dir: Annotated[Path, typer.Option("--input", help="批次目录 / batch folder")],
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")],
+    input_dir: Annotated[Path | None, typer.Option("--input", help="批次目录 / batch folder")] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="数据库 / postgresql://… (instead of --input)")
+    ] = None,
     domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
     mode: Annotated[str, typer.Option(help="stock（存量）| incremental（增量）")] = "incremental",
     as_of: Annotated[
@@ -105,6 +112,12 @@ def check(
     ledger: Annotated[
         Path | None, typer.Option("--ledger", help="问题台账文件 / problem ledger (SQLite) to update")
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="duckdb（计数引擎，默认）| gx（Great Expectations，参照）/ engine")
+    ] = "duckdb",
+    memory_limit: Annotated[
+        str, typer.Option("--memory-limit", help="DuckDB 内存上限 / DuckDB memory limit (engine)")
+    ] = "1.5GB",
 ) -> None:
     """质检关口：检查一个批次 / the QA gate: check a batch and write counts, problems, summary, Data Docs."""
     from toolkit import validators, workdays
@@ -122,20 +135,30 @@ def check(
                 fix_zh="写成 2024-03-05 18:00:00",
                 fix_en="use e.g. 2024-03-05 18:00:00",
             )
+    from toolkit.sources import input_or_source, open_batches, relabel
+
+    batch_in = input_or_source(input_dir, source)
     # never leave an earlier run's files behind that could pass for this run's result
     prepare_out_dir(out_dir, docs=data_docs)
     try:
         calendar = workdays.from_holiday_file(holidays) if holidays else None
-        result = run_check(
-            input_dir,
-            domain=domain,
-            mode=mode,
-            as_of=ts,
-            overlay=overlay,
-            docs_dir=(out_dir / "data_docs") if data_docs else None,
-            calendar=calendar,
-            progress=show_progress(),
-        )
+        with open_batches([batch_in], domain=domain, mode=mode, overlay=overlay) as opened:
+            result = run_check(
+                opened[0],
+                domain=domain,
+                mode=mode,
+                as_of=ts,
+                overlay=overlay,
+                docs_dir=(out_dir / "data_docs") if data_docs else None,
+                calendar=calendar,
+                progress=show_progress(),
+                engine=engine,
+                # the engine streams the problem list straight to problems.csv
+                problems_path=(out_dir / "problems.csv") if engine != "gx" else None,
+                memory_limit=memory_limit,
+            )
+            if opened.sources:
+                relabel(result, opened.sources[opened[0]])
         ledger_report = None
         if ledger is not None:  # before the outputs: a ledger that cannot be updated fails the run (exit 2)
             from toolkit.ledger import sync_check
@@ -161,6 +184,10 @@ def score(
     input_dirs: Annotated[
         list[Path] | None, typer.Option("--input", help="批次目录，可重复 / batch folder (repeatable)")
     ] = None,
+    sources: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="数据库，可重复 / postgresql://…?batch=NAME (repeatable)"),
+    ] = None,
     by: Annotated[str, typer.Option(help="day（日）| week（周）| month（月）")] = "day",
     domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
     mode: Annotated[str, typer.Option(help="--input 的模式 / mode of --input: stock | incremental")] = (
@@ -176,6 +203,7 @@ def score(
     from toolkit.history import score_batches, score_history
 
     try:
+        input_dirs = [*(input_dirs or []), *(sources or [])]  # type: ignore[list-item]
         if (history is None) == (not input_dirs):
             raise DQError(
                 "请给出 --history 或 --input 之一。",
@@ -200,15 +228,18 @@ def score(
                 progress=show_progress(),
             )
         else:
-            run = score_batches(
-                input_dirs,
-                out_dir,
-                mode=mode,
-                domain=domain,
-                overlay=overlay,
-                ledger=ledger,
-                progress=show_progress(),
-            )
+            from toolkit.sources import open_batches
+
+            with open_batches(input_dirs, domain=domain, mode=mode, overlay=overlay) as opened:
+                run = score_batches(
+                    opened,
+                    out_dir,
+                    mode=mode,
+                    domain=domain,
+                    overlay=overlay,
+                    ledger=ledger,
+                    progress=show_progress(),
+                )
     except DQError as exc:
         _fail(exc)
     _print_scores(run, out_dir)
@@ -261,6 +292,9 @@ def report(
     current: Annotated[str | None, typer.Option(help="通报的周期，默认最新 / period label")] = None,
     bottom: Annotated[int, typer.Option(help="给出整改建议的末位考核对象数 / bottom units advised")] = 3,
     store: Annotated[Path | None, typer.Option(help="评分历史文件 / history file (DuckDB)")] = None,
+    notify: Annotated[
+        str | None, typer.Option(help="工作群机器人 Webhook：发送通报摘要 / group-robot webhook URL")
+    ] = None,
 ) -> None:
     """数据质量通报 / bulletin: ranking, indicators, warnings (map for places), trend, advice (HTML + XLSX)."""
     from toolkit.report import PERIOD_KINDS, run_report
@@ -292,6 +326,27 @@ def report(
         _fail(exc)
     for p in paths.values():
         out.print(safe_message(f"已写入 / written: {p}"))
+    if notify:
+        from toolkit.notify import notify_report
+
+        try:
+            sent = notify_report(
+                notify,
+                period=period,
+                domain=domain,
+                out_dir=out_dir,
+                history=history,
+                scores=scores,
+                trace=trace,
+                problems=problems,
+                counts=counts,
+                current=current,
+                bottom=bottom,
+                store=store,
+            )
+        except DQError as exc:
+            _fail(exc)
+        out.print(safe_message(f"通报摘要已发送到工作群 / summary sent ({sent.style}, {sent.attempts} 次)"))
 
 
 @app.command("common-problems")
@@ -352,6 +407,220 @@ def audit(
             f"抽查清单已写入 / checklist written: {path}（{len(result.sample)} 件，种子 / seed {seed}）"
         )
     )
+
+
+@app.command()
+def serve(
+    domain: Annotated[str, typer.Option(help="领域包（名称或目录）/ domain pack (name or folder)")] = "bdc",
+    host: Annotated[
+        str, typer.Option(help="监听地址，默认只在本机 / address to bind (default: loopback only)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / port")] = 8080,
+    tokens: Annotated[
+        Path, typer.Option(envvar="DQ_SERVE_TOKENS", help="令牌文件（chmod 600）/ tokens file")
+    ] = Path("selfcheck-tokens.txt"),
+    log_dir: Annotated[Path, typer.Option("--log", help="调用日志目录 / call-log folder")] = Path(
+        "selfcheck-log"
+    ),
+    overlay: Annotated[Path | None, typer.Option(help="地方规则 YAML / local overlay")] = None,
+    workers: Annotated[int, typer.Option(help="检查线程数 / verdict threads")] = 2,
+    timeout: Annotated[float, typer.Option(help="每次检查的时限（秒）/ seconds per check")] = 10.0,
+    max_body: Annotated[int, typer.Option(help="请求体上限（字节）/ body limit (bytes)")] = 2 * 1024 * 1024,
+    max_items: Annotated[int, typer.Option(help="批量检查的件数上限 / businesses per batch call")] = 100,
+    concurrency: Annotated[int, typer.Option(help="同时处理的连接上限 / concurrent connections")] = 256,
+) -> None:
+    """数据自检服务 / the self-check service for registration systems (HTTP + JSON, see README)."""
+    from toolkit.serve.app import ServeSettings
+    from toolkit.serve.payload import Limits
+    from toolkit.serve.server import build_app, is_loopback, uvicorn_config
+
+    settings = ServeSettings(
+        limits=Limits(max_body=max_body, max_items=max_items), timeout=timeout, workers=max(1, workers)
+    )
+    try:
+        asgi, standards = build_app(
+            domain, tokens=tokens, log_dir=log_dir, overlay=overlay, settings=settings
+        )
+    except DQError as exc:
+        _fail(exc)
+    if not is_loopback(host):
+        print_warnings(
+            [
+                f"服务监听在 {host}，本机以外也能访问；请用防火墙只放行各区县登记系统的地址，并在前面配置 HTTPS。"
+                f" / listening on {host}: reachable from other machines; allow only the registration systems in "
+                "the firewall and put HTTPS in front."
+            ]
+        )
+    import uvicorn
+
+    out.print(
+        safe_message(
+            f"自检服务 / self-check service: http://{host}:{port}/v1/{standards.domain.name}/check"
+            f"（规则 {len(standards.rules)} 条，版本 {standards.version}；调用日志 / call log: {log_dir}）"
+        )
+    )
+    uvicorn.Server(uvicorn_config(asgi, host, port, concurrency=concurrency)).run()
+
+
+@app.command("serve-token")
+def serve_token(
+    unit: Annotated[str, typer.Option(help="单位代码（* 表示可检查全部单位）/ unit code, * for every unit")],
+    tokens: Annotated[Path, typer.Option(envvar="DQ_SERVE_TOKENS", help="令牌文件 / tokens file")] = Path(
+        "selfcheck-tokens.txt"
+    ),
+    note: Annotated[str, typer.Option(help="备注 / note")] = "",
+) -> None:
+    """生成一个令牌（文件中只存摘要，令牌只显示这一次）/ add a token for a unit; printed once."""
+    from toolkit.serve.auth import add_token
+
+    try:
+        token = add_token(tokens, unit, note)
+    except DQError as exc:
+        _fail(exc)
+    err.print(
+        safe_message(
+            f"已为单位 {unit} 添加令牌（文件 {tokens} 只保存摘要），请妥善交给该单位 / token added for {unit}:"
+        )
+    )
+    print(token)
+
+
+@app.command("reconcile-calls")
+def reconcile_calls(
+    input_dir: Annotated[Path, typer.Option("--input", help="当天的批次目录 / the day's batch folder")],
+    log_dir: Annotated[Path, typer.Option("--log", help="调用日志目录 / call-log folder")] = Path(
+        "selfcheck-log"
+    ),
+    domain: Annotated[str, typer.Option(help="领域包（名称或目录）/ domain pack (name or folder)")] = "bdc",
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("reconcile"),
+    day: Annotated[
+        str | None, typer.Option(help="批次日期，默认取目录名 / the batch's day (default: folder name)")
+    ] = None,
+    window: Annotated[int, typer.Option(help="向前查看多少天的调用 / days of calls before the day")] = 30,
+    also: Annotated[
+        list[Path] | None, typer.Option(help="之后的批次（其中的业务算已汇交）/ later batches, repeatable")
+    ] = None,
+) -> None:
+    """防止瞒报漏报 / registrations never self-checked, checked with failing verdicts only, or checked but
+    not submitted, per unit (exit 1 when there is any)."""
+    from toolkit.domain import load_domain
+    from toolkit.serve.reconcile import GAPS, reconcile, write_reconciliation
+
+    try:
+        dom = load_domain(domain)
+        rec = reconcile(dom, input_dir, log_dir, day=day, window=window, also=also)
+        paths = write_reconciliation(rec, out_dir)
+    except DQError as exc:
+        _fail(exc)
+    t = Table(title=f"自检情况 / self-check by {escape(dom.unit.label_en)}（{rec.day or ''}）")
+    for col in [dom.unit.label_zh, "登记", "已自检", "自检率", *[g.split(" / ")[0] for g in GAPS.values()]]:
+        t.add_column(escape(col), justify="left" if col == dom.unit.label_zh else "right")
+    for r in rec.rates.itertuples():
+        rate = (
+            "—"
+            if r.selfcheck_rate is None or r.selfcheck_rate != r.selfcheck_rate
+            else f"{100 * r.selfcheck_rate:.1f}%"
+        )
+        t.add_row(
+            escape(f"{r.unit_code} {r.unit_name}".strip() or "（空）"),
+            str(r.registrations),
+            str(r.checked),
+            rate,
+            *[str(getattr(r, g)) for g in GAPS],
+        )
+    out.print(t)
+    out.print(
+        safe_message(
+            f"登记 {rec.registrations} 件，读取调用 {rec.calls_read} 次，发现 {rec.gap_count} 件未按要求自检"
+            f" / {rec.registrations} registrations, {rec.calls_read} calls, {rec.gap_count} gaps"
+        )
+    )
+    for p in paths.values():
+        out.print(safe_message(f"已写入 / written: {p}"))
+    if rec.gap_count:
+        raise typer.Exit(1)
+
+
+@app.command()
+def reconcile(
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")],
+    input_dirs: Annotated[
+        list[Path] | None, typer.Option("--input", help="月度批次目录，可重复 / monthly batch (repeatable)")
+    ] = None,
+    history: Annotated[
+        Path | None, typer.Option(help="按月分文件夹的批次目录 / folder of monthly batches (YYYY-MM)")
+    ] = None,
+    domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "gjj",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="截止时间 / as-of 'YYYY-MM-DD' (one batch)")
+    ] = None,
+    overlay: Annotated[Path | None, typer.Option(help="地方规则文件 / locality overlay (YAML)")] = None,
+) -> None:
+    """报表核对：报送的统计报表与业务数据 / reconcile the filed report with the business data."""
+    from toolkit import validators
+    from toolkit.reconcile import DIFFERS, OK, UNCHECKED, write_reconcile
+    from toolkit.reconcile import reconcile as run_reconcile
+
+    try:
+        if (history is None) == (not input_dirs):
+            raise DQError(
+                "请给出 --history 或 --input 之一。",
+                "give either --history or --input.",
+                fix_zh="--input 一个或多个月度批次目录，或 --history 包含 YYYY-MM 子目录的目录。",
+                fix_en="--input one or more monthly batch folders, or --history a folder of YYYY-MM folders.",
+            )
+        if history is not None:
+            if not history.is_dir():
+                raise DQError(
+                    f"目录不存在：{history}",
+                    f"no such folder: {history}",
+                    fix_zh="检查 --history 的路径。",
+                    fix_en="check the --history path.",
+                )
+            batches = sorted(p for p in history.iterdir() if p.is_dir() and not p.name.startswith("."))
+        else:
+            batches = list(input_dirs or [])
+        ts = validators.parse_datetime(as_of) if as_of else None
+        if as_of and ts is None:
+            raise DQError(
+                f"--as-of 的值 {as_of!r} 不是有效日期。",
+                f"--as-of {as_of!r} is not a date.",
+                fix_zh="写成 2024-03-31",
+                fix_en="use e.g. 2024-03-31",
+            )
+        result = run_reconcile(batches, domain=domain, as_of=ts, overlay=overlay)
+        paths = write_reconcile(result, out_dir)
+    except DQError as exc:
+        _fail(exc)
+    rows = result.rows
+    t = Table(title=f"报表核对 / reconciliation — {escape(result.domain.label)}")
+    for col in (
+        "月份 / month",
+        "核对项 / checks",
+        f"{OK} / agree",
+        f"{DIFFERS} / differ",
+        f"{UNCHECKED} / n.a.",
+    ):
+        t.add_column(col, justify="left" if col.startswith("月") else "right")
+    for month, g in rows.groupby("month", sort=True):
+        t.add_row(
+            escape(str(month)),
+            str(len(g)),
+            str(int((g.status == OK).sum())),
+            str(int((g.status == DIFFERS).sum())),
+            str(int((g.status == UNCHECKED).sum())),
+        )
+    out.print(t)
+    for r in result.differences.head(20).itertuples():
+        out.print(
+            safe_message(
+                f"{r.month} {r.unit_code} {r.unit_name} 第 {r.line} 行（{r.check}）：报送 {r.filed}，"
+                f"应为 {r.expected}，差 {r.difference} {r.line_unit}"
+            )
+        )
+    for p in paths.values():
+        out.print(safe_message(f"已写入 / written: {p}"))
+    raise typer.Exit(result.exit_code)
 
 
 def main() -> None:

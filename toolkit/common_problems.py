@@ -336,6 +336,7 @@ def build_common_problems(
         columns=[code_col, name_col, "序号", "规则编号", "问题说明", "整改办法", "问题条数", "示例"],
     )
     units = pd.DataFrame(unit_rows, columns=[code_col, name_col, "问题条数", "规则数", "最多的问题"])
+    rules, by_unit = _with_tech(rules, meta_of), _with_tech(by_unit, meta_of)
     if len(units):
         units = units.sort_values(["问题条数", code_col], ascending=[False, True], kind="mergesort")
         units = units.reset_index(drop=True)
@@ -349,6 +350,31 @@ def build_common_problems(
         label=label,
         title=dom.title("common_problems", f"{dom.label}数据常见问题清单"),
     )
+
+
+#: Column of the platform's technical wording (``message_tech_zh``), before the plain one: packs whose rules
+#: carry it (sgs) show technical → plain; others have no such column.
+TECH = "平台提示"
+
+
+def _with_tech(frame: pd.DataFrame, meta_of) -> pd.DataFrame:
+    tech = [meta_of(r).get("message_tech_zh", "") or "" for r in frame["规则编号"]]
+    if not any(tech):
+        return frame
+    return frame.assign(**{TECH: tech})[
+        [
+            *frame.columns[: frame.columns.get_loc("问题说明")],
+            TECH,
+            *frame.columns[frame.columns.get_loc("问题说明") :],
+        ]
+    ]
+
+
+def _tech_first(record: dict[str, Any]) -> dict[str, Any]:
+    """A row for the HTML list: 平台提示 → 问题说明 in one cell, the way the credit office explains it."""
+    if record.get(TECH):
+        return {**record, "问题说明": f"平台提示“{record[TECH]}” → {record['问题说明']}"}
+    return record
 
 
 # ------------------------------------------------------------------------------------------ outputs
@@ -377,17 +403,28 @@ def write_common_problems(
         cp=cp,
         label=cp.label,
         cols={"code": cp.code_column, "name": cp.name_column, "count": cp.count_column, "top": cp.top_column},
-        rules=cp.rules.to_dict("records"),
+        rules=[_tech_first(r) for r in cp.rules.to_dict("records")],
         units=[
             {
                 **d,
-                "items": cp.by_unit[cp.by_unit[cp.code_column] == d[cp.code_column]].to_dict("records"),
+                "items": [
+                    _tech_first(r)
+                    for r in cp.by_unit[cp.by_unit[cp.code_column] == d[cp.code_column]].to_dict("records")
+                ],
             }
             for d in cp.units.to_dict("records")
         ],
     )
     paths["html"].write_text(html, encoding="utf-8")
-    widths = {"问题说明": 40, "整改办法": 40, cp.top_column: 28, "示例": 40, "规则编号": 26, "字段": 18}
+    widths = {
+        TECH: 30,
+        "问题说明": 40,
+        "整改办法": 40,
+        cp.top_column: 28,
+        "示例": 40,
+        "规则编号": 26,
+        "字段": 18,
+    }
     with xlsx_writer(paths["xlsx"]) as book:
         book.add_table(
             "常见问题",

@@ -57,7 +57,7 @@ import os
 import re
 import shutil
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,8 +65,9 @@ from typing import Any
 import pandas as pd
 
 from toolkit import validators
+from toolkit.clean import csv_encoding, rewrite_csv
 from toolkit.domain import Domain, Rule, load_domain
-from toolkit.errors import LessonError
+from toolkit.errors import CleanError, LessonError
 from toolkit.loading import MAX_FIELD_CHARS, normalise_header
 from toolkit.masking import Masker, person_names
 from toolkit.sheets import append_csv, is_formula_like, read_csv, safe_text, save_workbook, write_csv
@@ -117,7 +118,6 @@ EMPTY_MARK = "（空）"
 #: Columns of the change log (改正记录.csv), in order.
 LOG_COLUMNS = ("时间", "规则编号", "文件", "行号", "字段", "原值（已脱敏）", "新值（已脱敏）")
 
-_UTF8_BOM = b"\xef\xbb\xbf"
 _NUMBER_COLUMNS = ("序号", "行号")
 _WIDTHS = {"规则编号": 28, "问题说明": 40, "整改办法": 40, "当前值（已脱敏）": 30, "改为": 30, "备注": 30}
 _FIX_SHEET_ZH = (
@@ -238,24 +238,17 @@ def _cell_text(value: Any) -> str:
 
 
 def _encoding_of(data: bytes, path: Path, what_zh: str, what_en: str) -> str:
-    """``utf-8-sig`` (with BOM), ``utf-8`` or ``gb18030`` — what Excel/WPS save and the loader reads."""
-    if data.startswith(_UTF8_BOM):
-        candidates = ("utf-8-sig",)
-    else:
-        candidates = ("utf-8", "gb18030")
-    for encoding in candidates:
-        try:
-            data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise LessonError(
-        f"{what_zh}既不是 UTF-8 也不是 GB18030 编码。",
-        f"the {what_en} is neither UTF-8 nor GB18030 encoded.",
-        path=path,
-        fix_zh="在 Excel/WPS 中另存为“CSV UTF-8（逗号分隔）”。",
-        fix_en="save it as 'CSV UTF-8 (comma delimited)' from Excel/WPS.",
-    )
+    """``utf-8-sig`` (with BOM), ``utf-8`` or ``gb18030`` (:func:`toolkit.clean.csv_encoding`)."""
+    try:
+        return csv_encoding(data, path)
+    except CleanError as exc:
+        raise LessonError(
+            f"{what_zh}既不是 UTF-8 也不是 GB18030 编码。",
+            f"the {what_en} is neither UTF-8 nor GB18030 encoded.",
+            path=path,
+            fix_zh="在 Excel/WPS 中另存为“CSV UTF-8（逗号分隔）”。",
+            fix_en="save it as 'CSV UTF-8 (comma delimited)' from Excel/WPS.",
+        ) from exc
 
 
 def read_sheet(path: str | Path) -> pd.DataFrame:
@@ -317,39 +310,28 @@ def read_sheet(path: str | Path) -> pd.DataFrame:
 
 @dataclass
 class _CsvFile:
-    """A batch CSV file held as records *and* their original text, so that an edit rewrites only the
-    records it changes."""
+    """A batch CSV file: its bytes, its records (for reading cells) and the edits asked of it. Writing
+    goes through :func:`toolkit.clean.rewrite_csv`, the editor ``dq clean`` uses: only the edited fields
+    are rewritten, every other byte stays."""
 
     path: Path
     encoding: str
     data: bytes
-    raw: list[str]  # each record's original text, line ending included
     records: list[list[str]]
     header: list[str]
-    changed: set[int] = field(default_factory=set)
+    edits: dict[int, dict[str, tuple[str | None, str]]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> _CsvFile:
         data = path.read_bytes()
         encoding = _encoding_of(data, path, f"文件 {path.name} ", f"file {path.name}")
         text = data.decode(encoding)
-        lines = iter(io.StringIO(text, newline=""))  # splits at \r\n, \n and \r only, keeping them
-        consumed: list[str] = []
-
-        def feed() -> Iterator[str]:
-            for line in lines:
-                consumed.append(line)
-                yield line
-
-        raw: list[str] = []
-        records: list[list[str]] = []
         if csv.field_size_limit() < MAX_FIELD_CHARS:  # the values the loader reads (process-wide, as there)
             csv.field_size_limit(MAX_FIELD_CHARS)
+        records: list[list[str]] = []
         try:
-            for record in csv.reader(feed(), strict=True):
+            for record in csv.reader(io.StringIO(text, newline=""), strict=True):
                 records.append(record)
-                raw.append("".join(consumed))
-                consumed.clear()
         except csv.Error as exc:
             raise LessonError(
                 f"文件 {path.name} 无法按 CSV 解析（第 {len(records) + 1} 条记录）：{exc}。",
@@ -359,7 +341,7 @@ class _CsvFile:
                 fix_en="check the batch with dq check first and repair the file as it says.",
             ) from exc
         header = [normalise_header(h) for h in records[0]] if records else []
-        return cls(path, encoding, data, raw, records, header)
+        return cls(path, encoding, data, records, header)
 
     @property
     def digest(self) -> str:
@@ -390,25 +372,10 @@ class _CsvFile:
         return record[col] if col < len(record) else ""
 
     def set(self, row: int, col: int, value: str) -> None:
-        record = self.records[row - 1]
-        record.extend([""] * (col + 1 - len(record)))
-        record[col] = value
-        self.changed.add(row - 1)
+        self.edits.setdefault(row, {})[self.header[col]] = (None, value)
 
     def column_values(self, col: int) -> list[str]:
         return [r[col] for r in self.records[1:] if col < len(r)]
-
-    def text(self) -> str:
-        out = []
-        for i, raw in enumerate(self.raw):
-            if i not in self.changed:
-                out.append(raw)
-                continue
-            ending = raw[len(raw.rstrip("\r\n")) :]
-            buf = io.StringIO(newline="")
-            csv.writer(buf, lineterminator="\r\n").writerow(self.records[i])  # quotes any CR or LF
-            out.append(buf.getvalue()[:-2] + ending)
-        return "".join(out)
 
     @property
     def _tmp(self) -> Path:
@@ -416,7 +383,7 @@ class _CsvFile:
 
     def prepare(self) -> None:
         """Write the new content beside the file (same folder, same mode); :meth:`commit` renames it."""
-        self._tmp.write_bytes(self.text().encode(self.encoding))
+        self._tmp.write_bytes(rewrite_csv(self.data, self.path, self.edits))
         shutil.copymode(self.path, self._tmp)
 
     def commit(self) -> None:

@@ -33,7 +33,7 @@ import dataclasses
 import datetime as dt
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,10 +60,20 @@ from toolkit.tempdirs import private_tempdir
 from toolkit.views import AS_OF_TABLE, BATCH_COLUMN, sandbox
 from toolkit.views import MACROS as VIEW_MACROS
 
-__all__ = ["UNIT_KEY", "EngineCounts", "add_periods", "batch_date", "count_batches", "resolve_batches"]
+__all__ = [
+    "UNIT_KEY",
+    "CountedRun",
+    "EngineCounts",
+    "add_periods",
+    "batch_date",
+    "count_batches",
+    "resolve_batches",
+]
 
 #: The grouping key that stands for each table's unit column (see :class:`toolkit.domain.Unit`).
 UNIT_KEY = "unit_code"
+#: With ``ordinal_rows`` (the QA gate): each record's row number in its file, as the loader's ``_ROW``.
+ORD_COLUMN = "dq_ord"
 COUNT_COLUMNS = [
     "rule_id",
     "table",
@@ -108,6 +118,26 @@ class EngineCounts:
     keys: tuple[str, ...] = ("unit_code",)
     unit_names: dict[str, str] = field(default_factory=dict)
     """Unit code → name, for packs whose unit names are in the data (``names: column:<FIELD>``)."""
+    gx_problems: list[pd.DataFrame] = field(default_factory=list)
+    """The problem lists (as :attr:`toolkit.check.CheckResult.problems`, plus ``batch``) of the rules
+    validated by Great Expectations."""
+
+
+@dataclass
+class CountedRun:
+    """What :func:`count_batches` hands its ``on_counted`` hook while its DuckDB connection is open:
+    every table and view of the run, the compiled rules by target, the batches each rule was evaluated
+    in, each target's columns, the as-of per batch and the rows per batch × key × table."""
+
+    con: duckdb.DuckDBPyConnection
+    dom: Domain
+    batches: list[str]
+    tables: dict[str, _Table]
+    compiled: dict[str, list[CompiledRule]]
+    evaluated_in: dict[str, set[str]]
+    target_cols: dict[str, list[str]]
+    as_of: dict[str, dt.datetime | None]
+    rows: pd.DataFrame | None
 
 
 # ------------------------------------------------------------------------------------------------ batches
@@ -240,12 +270,14 @@ class _Table:
     columns: list[str]  # dictionary fields first, then extra columns seen in any batch
     sources: list[Source]
     present: dict[str, set[str]]  # batch -> columns its file has
+    ordinal: bool = False  # keep each record's row number (ORD_COLUMN) as the view's _ROW
 
 
 def _group_insert(
     con: duckdb.DuckDBPyConnection, table: _Table, group: list[Source], files_table: str
 ) -> None:
     first = group[0]
+    ordinal = table.ordinal and len(group) == 1
     mapping = {f: c for c, f in first.columns if f is not None}
     cols = []
     for col in table.columns:
@@ -254,13 +286,24 @@ def _group_insert(
         else:
             cols.append(f"CAST(NULL AS VARCHAR) AS {ident(col)}")
     names = ", ".join(ident(c) for c in table.columns)
+    if table.ordinal:  # the record's row as the loader numbers it: header = 1, blank records counted
+        cols.append(
+            f"CAST(row_number() OVER () + 1 AS VARCHAR) AS {ident(ORD_COLUMN)}" if ordinal else "NULL"
+        )
     sql = (
         f"INSERT INTO {ident(table.code + '__data')} SELECT * FROM ("
         f"SELECT f.batch AS {BATCH_COLUMN}, {', '.join(cols)} "
         f"FROM {first.read_sql([s.read_path for s in group])} r JOIN {files_table} f ON f.path = r.filename"
         f") WHERE coalesce({names}) IS NOT NULL"
     )
-    con.execute(sql)
+    if ordinal:  # row_number() OVER () follows the file's order only while insertion order is kept
+        con.execute("SET preserve_insertion_order = true")
+        try:
+            con.execute(sql)
+        finally:
+            con.execute("SET preserve_insertion_order = false")
+    else:
+        con.execute(sql)
 
 
 def _materialise(
@@ -270,12 +313,21 @@ def _materialise(
     work: Path,
     progress: bool,
 ) -> None:
-    defs = ", ".join(f"{ident(c)} VARCHAR" for c in [BATCH_COLUMN, *table.columns])
+    extra = [ORD_COLUMN] if table.ordinal else []
+    defs = ", ".join(f"{ident(c)} VARCHAR" for c in [BATCH_COLUMN, *table.columns, *extra])
     con.execute(f"CREATE TABLE {ident(table.code + '__data')} ({defs})")
-    con.execute(
-        f"CREATE VIEW {ident(table.code)} AS SELECT *, CAST(rowid AS VARCHAR) AS {ROW_COLUMN} "
-        f"FROM {ident(table.code + '__data')}"
-    )
+    if table.ordinal:
+        cols = ", ".join(ident(c) for c in [BATCH_COLUMN, *table.columns])
+        row = f"coalesce({ident(ORD_COLUMN)}, 'r' || CAST(rowid AS VARCHAR))"
+        con.execute(
+            f"CREATE VIEW {ident(table.code)} AS SELECT {cols}, {row} AS {ROW_COLUMN} "
+            f"FROM {ident(table.code + '__data')}"
+        )
+    else:
+        con.execute(
+            f"CREATE VIEW {ident(table.code)} AS SELECT *, CAST(rowid AS VARCHAR) AS {ROW_COLUMN} "
+            f"FROM {ident(table.code + '__data')}"
+        )
     groups: dict[tuple[Any, ...], list[Source]] = {}
     for s in table.sources:
         groups.setdefault(s.signature(), []).append(s)
@@ -445,10 +497,11 @@ def _gx_counts(
     as_of: dt.datetime | None,
     calendar: workdays.WorkdayCalendar,
     keys: Sequence[str],
+    problems: list[pd.DataFrame] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Validate ``rules`` on one batch through Great Expectations (``dq check``'s own path); counts by
     (batch, key values, rule id) and the rules it could not evaluate."""
-    from toolkit.check import _rule_rows, run_check  # Great Expectations: imported only when needed
+    from toolkit.gx_check import _rule_rows, run_gx_check  # Great Expectations: imported only when needed
 
     ids = {r.rule_id for r in rules}
     suites = {
@@ -458,9 +511,11 @@ def _gx_counts(
         }
         for name, suite in dom.suites.items()
     }
-    res = run_check(
+    res = run_gx_check(
         batch_dir, domain=copy_domain(dom, suites, dom.overlay), mode=mode, as_of=as_of, calendar=calendar
     )
+    if problems is not None and len(res.problems):
+        problems.append(res.problems.assign(batch=batch))
     out: list[dict[str, Any]] = []
     for rule in res.rules:
         r = res.results.get(rule.rule_id)
@@ -515,6 +570,7 @@ def _open(
     progress: bool,
     storage: str = "auto",
     core: Sequence[str] = (),
+    ordinal: bool = False,
 ) -> _Session:
     """``core``: tables every batch must have (CoreTableMissingError naming the batch folder otherwise)."""
     names = [p.name for p in batch_dirs]
@@ -555,7 +611,9 @@ def _open(
             cols = list(spec["fields"])
             for s in sources[code]:
                 cols += [f for f in s.fields if f not in cols]
-            tables[code] = _Table(code, cols, sources[code], {s.batch: set(s.fields) for s in sources[code]})
+            tables[code] = _Table(
+                code, cols, sources[code], {s.batch: set(s.fields) for s in sources[code]}, ordinal
+            )
             if sources[code]:
                 _log(progress, f"reading {code}: {len(sources[code])} file(s)")
             _materialise(con, tables[code], required.get(code), stage, progress)
@@ -628,6 +686,8 @@ def count_batches(
     threads: int | None = None,
     work_dir: Path | None = None,
     storage: str = "auto",
+    ordinal_rows: bool = False,
+    on_counted: Callable[[CountedRun], None] | None = None,
 ) -> EngineCounts:
     """Count every rule of ``mode`` over one or many batches in DuckDB (see the module docstring).
 
@@ -643,6 +703,12 @@ def count_batches(
     file; tables larger than memory are read back from it rather than spilled uncompressed) or
     ``"auto"`` (memory when the input is under a third of ``memory_limit``). Temporary files go to
     ``work_dir`` (default: the system's temporary folder) and are removed afterwards.
+
+    For the QA gate (:mod:`toolkit.gate`): ``ordinal_rows`` numbers each record as the loader does
+    (``_ROW`` = its row in the file, header = 1) instead of DuckDB's row id; ``on_counted`` is called
+    with a :class:`CountedRun` once everything is counted, while the DuckDB connection is still open
+    (the gate queries the failing rows there). The failing rows of rules validated by Great
+    Expectations are kept in :attr:`EngineCounts.gx_problems`.
 
     Raises the loader's :class:`~toolkit.errors.InputError` for an unusable batch and
     :class:`~toolkit.errors.ConfigError` for a row condition outside the supported grammar.
@@ -685,6 +751,7 @@ def count_batches(
             progress=progress,
             storage=storage,
             core=dom.core_tables(mode),  # a batch without one cannot pass: CoreTableMissingError
+            ordinal=ordinal_rows,
         )
         con = s.con
         try:
@@ -787,12 +854,27 @@ def count_batches(
                     file_rows[(b, code)] = int(n)
             calendar_years = _calendar_years_used(con, compiled, calendar)
             _log(progress, "counted")
+            if on_counted is not None:
+                on_counted(
+                    CountedRun(
+                        con=con,
+                        dom=dom,
+                        batches=list(s.batches),
+                        tables=s.tables,
+                        compiled=compiled,
+                        evaluated_in=evaluated_in,
+                        target_cols=target_cols,
+                        as_of=as_of_by_batch,
+                        rows=rows,
+                    )
+                )
         finally:
             con.close()
     # ---- Great Expectations for what the compiler declined, batch by batch
     for y in calendar_years:
         calendar.is_workday(dt.date(y, 1, 1))  # the calendar warns (once) for each year it does not cover
     gx_records: list[dict[str, Any]] = []
+    gx_problems: list[pd.DataFrame] = []
     gx_objs = [r for r in rules if r.rule_id in gx_rules]
     by_name = {p.name: p for p in batch_dirs}
     for b in s.batches if gx_objs else []:
@@ -800,7 +882,7 @@ def count_batches(
         if not todo:
             continue
         _log(progress, f"Great Expectations: {len(todo)} rule(s) on batch {b}")
-        got, ne = _gx_counts(dom, todo, by_name[b], b, mode, as_of, calendar, keys)
+        got, ne = _gx_counts(dom, todo, by_name[b], b, mode, as_of, calendar, keys, gx_problems)
         gx_records += got
         for rid, why in ne.items():
             not_eval[(b, rid)] = why
@@ -863,6 +945,7 @@ def count_batches(
         as_of=as_of_by_batch,
         keys=keys,
         unit_names=unit_names,
+        gx_problems=gx_problems,
     )
 
 

@@ -17,7 +17,11 @@ at fault and *what to do*. The command line maps :class:`InputError` to exit cod
     │   ├── TransitionError ── StateConflictError
     │   └── ProblemNotFoundError
     ├── LessonError               a lesson cannot go on
+    ├── CleanError                a clean-up (dq clean) cannot be planned, applied or undone
+    │   └── StalePlanError          the batch or the pack changed since the plan was made
     ├── CJKFontNotFoundError      no font shows Chinese
+    ├── ServeError                a self-check call answered with a 4xx (dq serve)
+    ├── NotifyError               a group-robot notification failed (--notify)
     └── InternalError             a defect of the toolkit (exit 3)
         └── InternalCountError
 
@@ -209,3 +213,62 @@ class CalendarCoverageWarning(DQWarning):
             f" / No holiday data for {len(years)} years ({shown.replace('、', ', ')}); Monday-Friday was"
             " assumed as working days. A holiday file (date,type) can be given."
         ]
+
+
+class ServeError(DQError):
+    """A self-check call (``dq serve``) that cannot be answered with a verdict: bad input, no or a wrong
+    token, another unit's rows, too large a body. ``status`` is the HTTP status (always 4xx, never 5xx),
+    ``code`` a stable machine-readable reason (``bad_json``, ``unknown_table`` …), ``where`` the place in
+    the request (``tables.X[2].F``)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        zh: str,
+        en: str,
+        *,
+        where: str = "",
+        fix_zh: str = "",
+        fix_en: str = "",
+    ) -> None:
+        super().__init__(zh, en, fix_zh=fix_zh, fix_en=fix_en)
+        self.status = status
+        self.code = code
+        self.where = where
+
+
+class NotifyError(DQError):
+    """A work-group notification (group-robot webhook) could not be delivered after its retries."""
+
+
+class CleanError(DQError):
+    """A format clean-up (``dq clean``) cannot be planned, applied or undone as asked; nothing was
+    changed."""
+
+
+class StalePlanError(CleanError):
+    """A clean-up plan no longer fits: the batch's files, the pack's fixers or rules changed after the plan
+    was reviewed. Nothing was written: plan again."""
+
+
+class SourceError(InputError):
+    """A database source (``--source postgresql://…``) cannot be read: no connection, no such schema, a
+    read refused. The message names the source with its password masked."""
+
+
+class SourceTableMissingError(CoreTableMissingError):
+    """A core table of the check mode is not in the database source's schema."""
+
+    def __init__(self, where: str, tables: list[str]) -> None:
+        InputError.__init__(
+            self,
+            f"数据源缺少主表 {', '.join(tables)}：模式中没有名为 {'、'.join(t.lower() for t in tables)} 的表或视图"
+            "（大小写不限）。缺少主表的批次不能通过检查。",
+            f"the source lacks its core table(s) {', '.join(tables)}: the schema has no table or view named "
+            f"{', '.join(t.lower() for t in tables)} (any case). A batch without its core table cannot pass.",
+            path=where,
+            fix_zh="请检查 ?schema= 指向的模式，或为该表建一个以表代码命名的视图。",
+            fix_en="check the schema given as ?schema=, or create a view named by the table code.",
+        )
+        self.tables = tables

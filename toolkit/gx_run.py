@@ -23,6 +23,7 @@ import html
 import io
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from toolkit.domain import Rule
 from toolkit.loading import ROW_COLUMN
 from toolkit.masking import Masker
 
-__all__ = ["CSP", "RuleResult", "harden_docs", "run_checkpoint"]
+__all__ = ["CSP", "RuleResult", "docs_from_results", "harden_docs", "run_checkpoint"]
 
 SITE = "dq_site"
 _DROP_KEYS = (
@@ -226,6 +227,101 @@ def run_checkpoint(
         context.build_data_docs(site_names=[SITE])
         harden_docs(Path(docs_dir))
     return out
+
+
+def docs_from_results(
+    name: str,
+    results: dict[str, RuleResult],
+    samples: dict[str, list[Any]],
+    *,
+    masker: Masker,
+    docs_dir: Path,
+) -> None:
+    """Data Docs built by Great Expectations from the count engine's results (:mod:`toolkit.gate`):
+    one :class:`ExpectationSuiteValidationResult` per target, one :class:`ExpectationValidationResult`
+    per rule with its counts and a few failing values (already masked by the engine; escaped here),
+    stored in the context's validation results store and rendered by its site builder — Great
+    Expectations validates nothing here. The pages are then made to work offline (:func:`harden_docs`)."""
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
+        ExpectationValidationResult,
+    )
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    context = _context(docs_dir)
+    run_id = RunIdentifier(run_name=f"{name}-engine")
+    by_target: dict[str, list[RuleResult]] = {}
+    for res in results.values():
+        by_target.setdefault(res.rule.target, []).append(res)
+    for target, rows in sorted(by_target.items()):
+        suite_name = f"{name}.{target}"
+        evrs = []
+        for res in sorted(rows, key=lambda r: r.rule.rule_id):
+            rule = res.rule
+            cfg = ExpectationConfiguration(**rule.expectation_config())
+            cfg.kwargs.update(_escape(dict(cfg.kwargs)))
+            cfg.meta = _escape(dict(cfg.meta))
+            values = [_escape(masker.text(v)) for v in samples.get(rule.rule_id, [])]
+            n, u = res.element_count, res.unexpected_count
+            counted = dict(Counter(values))
+            result: dict[str, Any] = {
+                "element_count": n,
+                "unexpected_count": u,
+                "unexpected_percent": (100.0 * u / n) if n else 0.0,
+                "partial_unexpected_list": values,
+                "partial_unexpected_counts": [
+                    {"value": v, "count": c} for v, c in sorted(counted.items(), key=lambda kv: -kv[1])
+                ],
+            }
+            exception_info = None
+            if res.error:
+                exception_info = {
+                    "raised_exception": True,
+                    "exception_message": _escape(masker.text(res.error)),
+                    "exception_traceback": None,
+                }
+            evrs.append(
+                ExpectationValidationResult(
+                    success=res.success,
+                    expectation_config=cfg,
+                    result=result,
+                    exception_info=exception_info,
+                )
+            )
+        ok = sum(1 for e in evrs if e.success)
+        suite_result = ExpectationSuiteValidationResult(
+            success=ok == len(evrs),
+            results=evrs,
+            suite_name=suite_name,
+            statistics={
+                "evaluated_expectations": len(evrs),
+                "successful_expectations": ok,
+                "unsuccessful_expectations": len(evrs) - ok,
+                "success_percent": 100.0 * ok / len(evrs) if evrs else None,
+            },
+            meta={
+                "active_batch_definition": {
+                    "datasource_name": "dq-toolkit",
+                    "data_asset_name": html.escape(target),
+                },
+                "batch_spec": {"path": f"<{html.escape(target)}>"},
+                "run_id": run_id.to_json_dict(),
+                "validation_time": run_id.run_time.strftime("%Y%m%dT%H%M%S.%fZ"),
+                "engine": "dq-toolkit count engine (DuckDB)",
+            },
+        )
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
+            run_id=run_id,
+            batch_identifier=f"{target}-engine",
+        )
+        context.validation_results_store.set(key, suite_result)
+    context.build_data_docs(site_names=[SITE])
+    harden_docs(Path(docs_dir))
 
 
 _HEAD = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)

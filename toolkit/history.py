@@ -19,6 +19,9 @@ Tables of the history file (the unit of assessment is ``unit_code``, whatever th
     rows(batch, unit_code, "table", rows, failing_<dimension>…)
     units(batch, unit_code, unit_name)            names seen in the data (packs with names: column:F)
     files(batch, "table", file, rows_read)
+    uploads(batch, unit_code, "table", record_key, decided, uploaded, rows, accepted)
+                                                  packs with timeliness: (toolkit/timeliness.py): each
+                                                  upload's outcome, for records judged across batches
 
 Scoring (:func:`score_frames`, :func:`score_history`, :func:`score_batches`) takes the pack (``domain``,
 required) and writes ``scores.csv``, ``indicators.csv``, ``trace.csv``, ``trend.csv`` (and
@@ -61,7 +64,7 @@ __all__ = [
 UNIT = "unit_code"
 #: Bumped when the tables of the history file change; part of the standard, so a change recounts.
 LAYOUT = 2
-TABLES = ("batches", "counts", "rows", "units", "files")
+TABLES = ("batches", "counts", "rows", "units", "files", "uploads")
 #: Period grains of batch folders and their folder names.
 _GRAINS = {
     "day": (re.compile(r"\d{4}-\d{2}-\d{2}"), "YYYY-MM-DD", "2024-03-05"),
@@ -155,6 +158,8 @@ def standard_fingerprint(domain: Domain, mode: str) -> str:
         "views": getattr(domain, "views_sql", {}),
         "overlay": (domain.overlay or {}).get("sha256") if isinstance(domain.overlay, dict) else None,
     }
+    if domain.config.get("timeliness") is not None:  # the uploads table depends on it (no change for others)
+        payload["timeliness"] = domain.config["timeliness"]
     return hashlib.sha256(
         json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
     ).hexdigest()
@@ -260,7 +265,18 @@ class History:
                 progress=progress,
             )
             rows_read += int(res.files["rows_read"].sum()) if len(res.files) else 0
-            self._store(part, prints, res)
+            uploads = None
+            if self.mode == "incremental" and self.domain.config.get("timeliness") is not None:
+                from toolkit.timeliness import upload_outcomes
+
+                uploads = upload_outcomes(
+                    [p for _, _, p in part],
+                    domain=self.domain,
+                    mode=self.mode,
+                    calendar=calendar,
+                    progress=progress,
+                )
+            self._store(part, prints, res, uploads)
         if gone:
             self._remove(gone)
         return UpdateReport(len(folders), len(todo), len(gone), rows_read, time.perf_counter() - t0)
@@ -280,7 +296,9 @@ class History:
         finally:
             con.close()
 
-    def _store(self, part: Sequence[tuple[str, dt.date, Path]], prints: dict[str, str], res) -> None:
+    def _store(
+        self, part: Sequence[tuple[str, dt.date, Path]], prints: dict[str, str], res, uploads=None
+    ) -> None:
         names = [n for n, _, _ in part]
         now = dt.datetime.now().replace(microsecond=0)
         files = res.files
@@ -303,6 +321,8 @@ class History:
             "units": _units_frame(res.counts, getattr(res, "unit_names", {}) or {}),
             "files": res.files,
         }
+        if uploads is not None:
+            frames["uploads"] = uploads
         con = self._connect()
         try:
             con.execute("BEGIN TRANSACTION")
@@ -356,7 +376,7 @@ class History:
                 where += " AND b.day <= ?"
                 args.append(end)
             out = {}
-            for table in ("counts", "rows", "units", "files"):
+            for table in ("counts", "rows", "units", "files", "uploads"):
                 if not self._has(con, table):
                     out[table] = pd.DataFrame(columns=["period", "batch", UNIT])
                     continue
@@ -480,9 +500,14 @@ def score_frames(
     by: str = "day",
     ledger: str | Path | None = None,
     unit_names: Mapping[str, str] | None = None,
+    uploads: pd.DataFrame | None = None,
+    calendar=None,
 ) -> ScoreRun:
     """Score the counts of each batch (``period`` = the batch's day, or month for monthly packs) and, for a
-    longer ``by``, aggregate them (scoring.md). ``unit_names``: names seen in the data."""
+    longer ``by``, aggregate them (scoring.md). ``unit_names``: names seen in the data. ``uploads``: the
+    history's upload outcomes of a pack with ``timeliness:`` (:func:`toolkit.timeliness.upload_outcomes`),
+    from which the records judged across batches are counted per period (``calendar``: the working-day
+    calendar, default the built-in one)."""
     from toolkit import scoring
 
     dom = _load(domain)
@@ -495,7 +520,19 @@ def score_frames(
         from toolkit.ledger import ledger_figures
 
         ledger_daily = _standard_units(ledger_figures(ledger, grain), dom)
-    daily = scoring.score(counts, rows, ledger_daily, by=("period",), config=cfg, unit_names=unit_names)
+
+    def records(period: str) -> pd.DataFrame | None:
+        spec = dom.config.get("timeliness")
+        if uploads is None or spec is None or dom.period != "day":
+            return None
+        from toolkit.timeliness import record_figures, timeliness_spec
+
+        wd = timeliness_spec(dom).working_days  # type: ignore[union-attr]
+        return record_figures(uploads, by=period, working_days=wd, calendar=calendar)
+
+    daily = scoring.score(
+        counts, rows, ledger_daily, by=("period",), config=cfg, unit_names=unit_names, records=records(grain)
+    )
     if by == grain:
         result = daily
     else:
@@ -504,7 +541,7 @@ def score_frames(
             from toolkit.ledger import ledger_figures
 
             ledger_period = _standard_units(ledger_figures(ledger, by), dom)
-        result = scoring.period_scores(daily, by=by, ledger=ledger_period)
+        result = scoring.period_scores(daily, by=by, ledger=ledger_period, records=records(by))
     table = scoring.scores_table(result)
     return ScoreRun(
         by=by,
@@ -543,6 +580,8 @@ def score_history(
         domain=hist.domain,
         ledger=ledger,
         unit_names=unit_names_from(frames["units"]),
+        uploads=frames.get("uploads"),
+        calendar=calendar,
     )
     run.update, run.frames = report, frames
     write_scores(run, out_dir)
@@ -606,7 +645,17 @@ def score_batches(
         from toolkit.ledger import ledger_figures
 
         ledger_frame = _standard_units(ledger_figures(ledger, dom.period), dom)
-    result = scoring.score(counts, rows, ledger_frame, by=("period",), config=cfg, unit_names=names)
+    records = None
+    if mode == "incremental" and dom.period == "day" and dom.config.get("timeliness") is not None:
+        from toolkit.timeliness import record_figures, timeliness_spec, upload_outcomes
+
+        uploads = upload_outcomes([Path(p) for p in inputs], domain=dom, mode=mode, calendar=calendar)
+        records = record_figures(
+            uploads, by="day", working_days=timeliness_spec(dom).working_days, calendar=calendar
+        )
+    result = scoring.score(
+        counts, rows, ledger_frame, by=("period",), config=cfg, unit_names=names, records=records
+    )
     table = scoring.scores_table(result)
     run = ScoreRun(
         by=dom.period,

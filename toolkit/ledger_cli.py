@@ -250,6 +250,9 @@ def overdue(
     as_of: AsOfOpt = None,
     limit: Annotated[int, typer.Option(help="表格最多显示行数 / rows shown in the table")] = 50,
     fmt: FormatOpt = OutputFormat.table,
+    notify: Annotated[
+        str | None, typer.Option(help="工作群机器人 Webhook：发送督办消息 / group-robot webhook URL")
+    ] = None,
 ) -> None:
     """逾期督办清单 / overdue problems by unit and responsible person (csv/json: the overdue problems)."""
     from toolkit.ledger import problems_frame
@@ -259,6 +262,14 @@ def overdue(
         info = _info(ledger)
     except DQError as exc:
         _fail(exc)
+    if notify:
+        from toolkit.notify import overdue_text, post
+
+        title, text = overdue_text(_records(frame), unit_label=str(info.get("unit_label_zh") or "单位"))
+        try:
+            post(notify, title, text)
+        except DQError as exc:
+            _fail(exc)
     if fmt is not OutputFormat.table:
         _problems_out(frame, fmt, "", limit, info)
         return

@@ -44,7 +44,7 @@ def summary(result: CheckResult) -> dict[str, Any]:
         }
         for t in batch.tables.values()
     ]
-    rows_checked = {code: len(result.frames[code]) for code in batch.tables}
+    rows_checked = result.rows_checked or {code: len(result.frames[code]) for code in batch.tables}
     evaluated = [r for r in result.rules if r.rule_id not in result.not_evaluated]
     failed = sorted(rid for rid, r in result.results.items() if not r.success and not r.error)
     return {
@@ -70,7 +70,9 @@ def summary(result: CheckResult) -> dict[str, Any]:
         "failed_rules": failed,
         "critical_failed_rules": result.critical_failures,
         "not_evaluated_rules": [{"rule_id": k, "reason": v} for k, v in sorted(result.not_evaluated.items())],
-        "problems": len(result.problems),
+        "problems": result.n_problems,
+        "engine": result.engine,
+        "gx_rules": dict(getattr(result, "gx_rules", {}) or {}),
         "warnings": list(result.warnings),
         "unit": {"column": result.domain.unit.column, "label_zh": result.domain.unit.label_zh},
         "units": sorted(result.counts["unit_code"].unique().tolist()),
@@ -96,12 +98,24 @@ def write_outputs(result: CheckResult, out_dir: Path) -> dict[str, Path]:
         "problems": out_dir / "problems.csv",
         "summary": out_dir / "summary.json",
         "data_docs": out_dir / "data_docs",
+        "report": out_dir / "report.html",
     }
     write_csv(result.domain.with_legacy(result.counts), paths["counts"])
-    write_csv(result.domain.with_legacy(result.problems), paths["problems"])
+    streamed = (
+        result.problems_path is not None
+        and Path(result.problems_path).resolve() == paths["problems"].resolve()
+    )
+    if not streamed:  # the engine streams the list to problems.csv during the run
+        write_csv(result.domain.with_legacy(result.problems), paths["problems"])
+    from toolkit.checkreport import write_check_report
+
+    write_check_report(result, paths["report"])
     paths["summary"].write_text(
         json.dumps(summary(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+    from toolkit.lists import write_lists  # the pack's lists (lists: in domain.yaml), e.g. dormant.csv
+
+    paths.update(write_lists(result, out_dir))
     return paths
 
 
@@ -109,7 +123,7 @@ def write_outputs(result: CheckResult, out_dir: Path) -> dict[str, Path]:
 
 #: Files of one ``dq check`` run (besides ``data_docs/``): removed before a run and after a failed one, so
 #: that nothing left behind can pass for a result.
-RUN_FILES = ("counts.csv", "problems.csv", "summary.json")
+RUN_FILES = ("counts.csv", "problems.csv", "summary.json", "report.html")
 DOCS = "data_docs"
 #: Written into ``data_docs/`` by the toolkit; a folder without it (and not shaped like Data Docs) holds
 #: someone else's files and is never deleted.

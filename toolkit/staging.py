@@ -47,6 +47,7 @@ from toolkit.loading import (
     MAX_COLUMNS,
     ROW_COLUMN,
     Utf8Scan,
+    _lossy_number,
     _raise_csv_field_limit,
     _to_text,
     _xlsx_cell_text,
@@ -86,6 +87,8 @@ class Source:
     casts: frozenset[str] = frozenset()  # source columns to cast to text (Parquet integers)
     null_padding: bool = False  # CSV: DuckDB pads short records (second attempt; see toolkit.engine)
     encoding_checked: bool = False  # CSV: the loader's encoding test has been run
+    numeric_columns: dict[str, int] = field(default_factory=dict)  # XLSX: cells stored as numbers
+    lossy_columns: list[str] = field(default_factory=list)  # … of which digits may be lost (IDs)
 
     @property
     def fields(self) -> list[str]:
@@ -454,9 +457,17 @@ def _xlsx_source(batch: str, table: str, path: Path, required: Sequence[str] | N
             _check_required(path, table, names, required)
             width = len(names)
             keep = [i for i, n in enumerate(names) if n is not None]
+            numeric: dict[int, int] = {}
+            lossy: set[int] = set()
 
             def rows() -> Any:
                 for row in it:
+                    for i, cell in enumerate(row):  # numbers, not text: as the loader counts them
+                        kind = type(cell.value)
+                        if kind is int or kind is float:
+                            numeric[i] = numeric.get(i, 0) + 1
+                            if i not in lossy and _lossy_number(cell.value):
+                                lossy.add(i)
                     values = [cell_text(c) for c in row]
                     for i, v in enumerate(values):
                         if (i >= width or names[i] is None) and v is not None and v != "" and not v.isspace():
@@ -483,6 +494,10 @@ def _xlsx_source(batch: str, table: str, path: Path, required: Sequence[str] | N
         read_path=out,
         columns=_positional([names[i] for i in keep]),
         staged="xlsx→text",
+        numeric_columns={
+            names[i]: n for i, n in sorted(numeric.items()) if i < width and names[i] is not None
+        },
+        lossy_columns=[names[i] for i in sorted(lossy) if i < width and names[i] is not None],
     )
 
 
@@ -510,6 +525,8 @@ def _loader_source(
         encoding=loaded.encoding,
         staged="loader",
         notes=[why],
+        numeric_columns=dict(loaded.numeric_columns),
+        lossy_columns=list(loaded.lossy_columns),
     )
 
 

@@ -40,6 +40,24 @@ CHECK_MODULES = (
     "time_order",
     "working_time_limit",
     "share_prefix",
+    # housing provident fund (gjj) needs, usable by any pack
+    "date_spelling",
+    "month_text",
+    "ratio_scale",
+    "amount_match",
+    "amount_order",
+    "prefecture_code",
+    # 双公示 (sgs) needs, usable by any pack
+    "template_date",
+    "month_span",
+    "working_days_after",
+    "code_list",
+    "org_code",
+    "party_credit_code",
+    "no_personal_data",
+    "same_name",
+    "org_name",
+    "amount_in_wan",
 )
 
 

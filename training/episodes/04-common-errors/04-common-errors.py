@@ -17,23 +17,24 @@
 # %% [markdown]
 # # 第 4 集 · 十大常见错误及改法
 #
-# 1. 复制一份批次做练习 → 2. 找出十大常见错误 → 3. 生成改正表 → 4. 填写“改为” → 5. 写回并重新检查 →
-# 6. 看哪些问题消除了。练习改的是副本，示例数据本身不变。
+# 1. 复制一份批次做练习 → 2. 找出十大常见错误 → 3. 生成整理计划（`dq clean plan`）→ 4. 审核计划 →
+# 5. 批准执行并重新检查（`dq clean apply`）→ 6. 看哪些问题消除了 → 7. 查记录、撤销（`dq clean log`、
+# `dq clean undo`）。练习改的是副本，示例数据本身不变。
 
 # %%
 from pathlib import Path
 
 import toolkit
-from toolkit import corrections, lessons
+from toolkit import clean, corrections, lessons
 
 # %% tags=["parameters"]
 # 参数（教员可以改）/ parameters
 DOMAIN = "bdc"  # 领域包（expectations/ 下的文件夹名）
 DATA_DIR = "../../../demo_out/bdc/sample"  # make demo 生成的示例数据
-WORK_DIR = "../../../demo_out/bdc/training/04-common-errors"  # 练习副本、改正表、备份和改正记录放在这里
+WORK_DIR = "../../../demo_out/bdc/training/04-common-errors"  # 练习副本、整理计划、备份和整理记录放在这里
 BATCH = "stock"  # 练习用的批次：stock（存量），或某一天，如 "incremental/2024-12-31"
 TOP_N = 10
-ANSWER_KEY = True  # True：“改为”为空的地方用教员答案自动填写；学员自己在 Excel/WPS 中填写时改为 False
+APPROVER = "数据质量领导小组（练习）"  # 批准人：整理记录里写的就是这个名字
 
 # %% [markdown]
 # ## 1. 复制批次，检查
@@ -61,57 +62,49 @@ top
 lessons.examples(before.problems, top["规则编号"].iloc[0], 5) if len(top) else "没有问题。"
 
 # %% [markdown]
-# ## 3. 生成改正表
+# ## 3. 生成整理计划
 #
-# 十大错误的每个问题一行。用 Excel/WPS 打开，在“改为”一列填写正确的值（清空单元格填“（空）”），
-# 直接保存。**只填“改为”和“备注”两列**（这两列已设为文本格式，18 位证件号不会变成科学计数法）。
+# 格式问题不用手工一格一格地改：领域包声明了哪些字段可以用哪些**整理器**（日期写法、全角字符、小写 x、
+# 多余空格、数字后的单位……），工具把能确定唯一正确写法的格式问题列成计划。这一步**不改任何文件**。
+# 命令行的做法相同：`dq clean plan --domain bdc --input 批次 --out 整理计划`。
 
 # %%
-sheet_path = Path(WORK_DIR) / "改正表.xlsx"
-sheet = corrections.write_sheet(before.problems, sheet_path, domain=DOMAIN, rules=top["规则编号"])
-print(f"改正表：{sheet_path.resolve()}（{len(sheet)} 条）")
-sheet[["序号", "规则编号", "文件", "行号", "字段名称", "当前值（已脱敏）"]].head(10)
+plan_dir = Path(WORK_DIR) / "整理计划"
+plan = clean.make_plan(work, domain=DOMAIN)
+paths = clean.write_plan(plan, plan_dir)
+print(f"计划：{len(plan.changes)} 处改动，{len(plan.needs_person)} 处需人工；审核用 {paths['plan.xlsx'].resolve()}")
+plan.summary()
 
 # %% [markdown]
-# ## 4. 填写“改为”
+# ## 4. 审核计划
 #
-# 现在去 Excel/WPS 中填写改正表并保存。`ANSWER_KEY = True` 时，空着的“改为”由教员答案填写：
-# 只改格式类问题（时间写法、单位、括号、空格、小写 x），证件号按校验码重算（备注提醒：实际须对照原件）；
-# 其余问题要查档案，留空。
+# 用 Excel/WPS 打开 `整理计划/plan.xlsx`：“改动”表是每一处改动（文件、行号、字段、原值和新值都已脱敏，
+# “改法”一列说明改了哪些字符），“需人工”表是工具**不猜**的问题和原因（校验码不对、日期读不出来、
+# Excel 日期序列号……），要查档案改。先看前十处改动：
 
 # %%
-sheet = (
-    corrections.fill_suggestions(sheet_path, work, domain=DOMAIN)
-    if ANSWER_KEY
-    else corrections.read_sheet(sheet_path)
-)
-filled = sheet["改为"].str.strip() != ""
-print(f"已填写“改为”：{int(filled.sum())} / {len(sheet)} 条")
-filled.groupby(sheet["规则编号"]).agg(["sum", "size"]).rename(columns={"sum": "已填", "size": "问题数"})
+plan.changes_table()[["file", "row", "field_label", "fixers", "old_masked", "new_masked", "detail"]].head(10)
 
 # %% [markdown]
-# ## 5. 写回批次并重新检查
-#
-# 先核对改正表：工具逐条找到批次中的单元格，列出要改的地方（值已脱敏），这一步不改任何文件。
-# 文件名、行号、字段对不上，或“改为”像公式的，会在这里报错并说明怎么改。
+# 需人工的问题，按原因数一数：
 
 # %%
-plan = corrections.plan_corrections(sheet_path, work, domain=DOMAIN)
-print(f"要改 {len(plan)} 处（涉及 {', '.join(plan.files) or '无'}），已经是正确值的 {plan.unchanged} 处")
-plan.table().head(10)
+plan.needs_person_table().groupby(["field_label", "reason_zh"]).size().sort_values(ascending=False).head(10)
 
 # %% [markdown]
-# 再写入练习副本：原文件先备份在 `批次_备份/`，每处改动记入 `改正记录.csv`（值已脱敏）；
-# 没有改到的记录一个字节都不变。
+# ## 5. 批准执行，重新检查
+#
+# 审核批准后执行（命令行：`dq clean apply --plan 整理计划 --approved-by 批准人 --in-place`）。
+# 工具先核对批次在生成计划后没有被改动过（文件哈希），改动过就拒绝；再把要改的原文件备份（SHA-256 核对），
+# 只改计划中的单元格（编码、列顺序、行顺序、其他字节都不变），每一处改动记入整理记录（值已脱敏）。
+# 练习直接改练习副本（`in_place=True`）；不加时写到新文件夹，原批次不动。
 
 # %%
-changes = corrections.apply_corrections(plan)
-print(f"改动 {len(changes)} 处；备份：{corrections.default_backup_dir(work).name}/")
-changes.head(10)
-
-# %%
+log = Path(WORK_DIR) / "整理记录.sqlite"
+result = clean.apply_plan(plan_dir, approved_by=APPROVER, log=log, in_place=True)
+print(f"运行 {result.run_id}：改动 {result.changes} 处，{len(result.files)} 个文件；备份（含个人信息）：{result.backup}")
 after = toolkit.run_check(work, domain=DOMAIN, mode=mode)
-print(f"改正前问题 {len(before.problems)} 个 → 改正后 {len(after.problems)} 个")
+print(f"整理前问题 {len(before.problems)} 个 → 整理后 {len(after.problems)} 个")
 
 # %% [markdown]
 # ## 6. 哪些问题消除了？
@@ -130,3 +123,21 @@ corrections.closure_summary(
 # %%
 compared = corrections.compare_problems(before.problems, after.problems)
 compared[compared["状态"] == "新出现"]
+
+# %% [markdown]
+# ## 7. 查记录、撤销
+#
+# 整理记录只能追加：谁在什么时候批准、改了哪个文件哪一行哪个字段、原值和新值（已脱敏）及其哈希。
+# 命令行：`dq clean log --log 整理记录.sqlite`，`dq clean log --run 运行编号`。
+
+# %%
+clean.log_changes(log, result.run_id)[["file", "row", "field", "fixers", "old_masked", "new_masked"]].head(5)
+
+# %% [markdown]
+# 撤销（`dq clean undo 运行编号`）：从备份逐字节恢复原文件，并核对哈希。恢复后的文件与整理前一模一样：
+
+# %%
+undo = clean.undo_run(result.run_id, log=log, by=APPROVER)
+same = all(clean.sha256_file(work / name) == plan.files[name].sha256 for name in plan.changed_files)
+print(f"已撤销 {undo.undone}，恢复 {len(undo.restored)} 个文件；与整理前逐字节相同：{same}")
+clean.log_runs(log)[["run_id", "kind", "actor", "changes", "status"]].tail(2)

@@ -1,0 +1,537 @@
+"""The QA gate on the count engine: ``dq check --engine duckdb`` (the default).
+
+:func:`run_engine_check` gives the same :class:`~toolkit.check.CheckResult` as the Great Expectations
+path (``--engine gx``, :func:`toolkit.check.run_check`) without loading the batch into pandas:
+
+1. the batch is read by DuckDB (:func:`toolkit.engine.count_batches`, memory limit, private temporary
+   folder, spilling to disk), each record numbered as the loader numbers it (``_ROW`` = its row in the
+   file, header = 1), and every rule is counted per unit in SQL — the counts of ``counts.csv``;
+2. while the DuckDB connection is open, the failing rows of every compiled rule are selected in SQL
+   (row, unit, value, record key, the pack's ``problem_fields``) and streamed in chunks through the one
+   masking pass (:class:`toolkit.masking.Masker`, knowing the person names of the batch, read in SQL
+   too) to ``problems.csv`` (:func:`toolkit.sheets.append_csv`) — the problem list never exists as a
+   whole in memory; a small sample of masked failing values per rule is kept for Data Docs and the report;
+3. the gate: a rule fails when its failing share exceeds its tolerance, computed from the counts exactly
+   as Great Expectations computes ``success`` (the share of non-empty values for column rules, of rows
+   with both values for column-pair rules, of all rows for ``expect_column_values_to_not_be_null``);
+4. rules the compiler declines are validated by Great Expectations (as in the engine), their problem
+   rows appended.
+
+Every table's rows read = rows checked; the batch's tables are *not* held in memory: ``result.batch``
+describes the files, and a caller that needs a table's frame (the ledger) gets it read by the loader on
+first use. ``result.problems`` reads ``problems.csv`` back on first use when the list was streamed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from toolkit import validators, workdays
+from toolkit.checks.sql import ident
+from toolkit.domain import Domain, Rule
+from toolkit.engine import UNIT_KEY, CountedRun, _log, count_batches
+from toolkit.errors import ConfigError, InputError
+from toolkit.loading import ROW_COLUMN, Batch, discover_tables, read_table
+from toolkit.masking import Masker, person_names
+from toolkit.sheets import append_csv, write_csv
+from toolkit.views import BATCH_COLUMN
+
+__all__ = ["SAMPLE_VALUES", "EngineTable", "FailingSample", "run_engine_check"]
+
+#: Failing values kept per rule (masked) for Data Docs and report.html.
+SAMPLE_VALUES = 20
+_CHUNK = 50_000
+
+
+@dataclass
+class EngineTable:
+    """A table file of the batch as the engine read it (the attributes of
+    :class:`toolkit.loading.LoadedTable`); :attr:`frame` is read by the loader on first use only."""
+
+    table: str
+    path: Path
+    format: str
+    encoding: str | None
+    rows: int
+    blank_rows: int | None
+    required: list[str]
+    extra_columns: list[str] = field(default_factory=list)
+    renamed_columns: dict[str, str] = field(default_factory=dict)
+    numeric_columns: dict[str, int] = field(default_factory=dict)
+    lossy_columns: list[str] = field(default_factory=list)
+    _frame: pd.DataFrame | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = read_table(self.path, self.table, required=self.required).frame
+        return self._frame
+
+
+class LazyFrames(Mapping[str, pd.DataFrame]):
+    """``CheckResult.frames`` of an engine run: each table's frame, read by the loader when asked for."""
+
+    def __init__(self, batch: Batch) -> None:
+        self._batch = batch
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        return self._batch.tables[key].frame
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._batch.tables)
+
+    def __len__(self) -> int:
+        return len(self._batch.tables)
+
+
+@dataclass
+class FailingSample:
+    """Per rule: the first failing values (masked) and their counts, for Data Docs and the report."""
+
+    values: list[Any] = field(default_factory=list)
+
+
+def _person_names(run: CountedRun) -> set[str]:
+    """The person names of the batch (values of its ``name`` fields), read in SQL."""
+    names: set[str] = set()
+    name_fields = [f for f, kind in run.dom.pii_fields().items() if kind == "name"]
+    for code, t in run.tables.items():
+        if not t.sources:
+            continue
+        for f in name_fields:
+            if f in t.columns:
+                values = run.con.execute(
+                    f"SELECT DISTINCT {ident(f)} FROM {ident(code)} WHERE {ident(f)} IS NOT NULL"
+                ).fetchall()
+                names |= person_names(v for (v,) in values)
+    return names
+
+
+def _seen_unit_names(run: CountedRun) -> dict[str, str]:
+    """Unit code → name for packs whose names are in the data (``names: column:<FIELD>``): the name on
+    the unit's first row, tables in the pack's order (as :func:`toolkit.check.unit_names`)."""
+    unit = run.dom.unit
+    if not unit.names.startswith("column:"):
+        return {}
+    name_col = unit.names.split(":", 1)[1]
+    seen: dict[str, str] = {}
+    for code, t in run.tables.items():
+        col = unit.column_of(code)
+        if not t.sources or col not in t.columns or name_col not in t.columns:
+            continue
+        rows = run.con.execute(
+            f"SELECT {ident(col)}, arg_min({ident(name_col)}, TRY_CAST({ROW_COLUMN} AS BIGINT)) "
+            f"FROM {ident(code)} WHERE {ident(col)} IS NOT NULL AND {ident(name_col)} IS NOT NULL GROUP BY 1"
+        ).fetchall()
+        for c, n in rows:
+            seen.setdefault(c, n)
+    return seen
+
+
+def _considered_sql(rule: Rule) -> str | None:
+    """SQL of the rows Great Expectations divides by for ``mostly`` (see the module docstring)."""
+    kw = rule.kwargs
+    if rule.type == "expect_column_values_to_not_be_null":
+        return "true"
+    if "column_A" in kw and "column_B" in kw:
+        return f"t.{ident(kw['column_A'])} IS NOT NULL AND t.{ident(kw['column_B'])} IS NOT NULL"
+    if "column" in kw:
+        return f"t.{ident(kw['column'])} IS NOT NULL"
+    return None
+
+
+class _ProblemWriter:
+    """Streams problem rows to ``problems.csv`` (or collects them when no file is given)."""
+
+    def __init__(self, dom: Domain, path: Path | None) -> None:
+        self.dom = dom
+        self.path = path
+        self.count = 0
+        self.frames: list[pd.DataFrame] = []
+        self.columns = problem_columns(dom)
+        if path is not None:
+            write_csv(dom.with_legacy(pd.DataFrame(columns=self.columns)), path)
+
+        self.pending: list[dict[str, Any]] = []
+
+    def add_records(self, records: list[dict[str, Any]]) -> None:
+        """Buffer rows; written in chunks of :data:`_CHUNK` (one CSV append per chunk, not per rule)."""
+        self.pending += records
+        if len(self.pending) >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            frame, self.pending = pd.DataFrame.from_records(self.pending), []
+            self.add(frame)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        frame = frame.reindex(columns=self.columns)
+        self.count += len(frame)
+        if self.path is not None:
+            append_csv(self.dom.with_legacy(frame), self.path)
+        else:
+            self.frames.append(frame)
+
+    def frame(self) -> pd.DataFrame | None:
+        self.flush()
+        if self.path is not None:
+            return None
+        if not self.frames:
+            return pd.DataFrame(columns=self.columns)
+        return pd.concat(self.frames, ignore_index=True)
+
+
+def problem_columns(dom: Domain) -> list[str]:
+    from toolkit.gx_check import PROBLEM_COLUMNS
+
+    return PROBLEM_COLUMNS[:5] + dom.problem_fields + PROBLEM_COLUMNS[5:]
+
+
+def _problem_rows(
+    run: CountedRun,
+    masker: Masker,
+    unit_names: dict[str, str],
+    writer: _ProblemWriter,
+    samples: dict[str, FailingSample],
+    considered: dict[str, int],
+    files: dict[str, str],
+    failing_rows: dict[str, list[str]],
+    progress: bool = False,
+) -> None:
+    """Select each compiled rule's failing rows in SQL and stream them, masked, to ``writer``; each
+    rule's failing ``_ROW`` values are kept in ``failing_rows`` (what scoring counts per record)."""
+    dom, con = run.dom, run.con
+    extra = dom.problem_fields
+    batch = run.batches[0]
+    by_id = {c.rule.rule_id: (target, c) for target, crs in run.compiled.items() for c in crs}
+    cache: dict[tuple[str, Any], Any] = {}
+
+    def mask(field_code: str, value: Any) -> Any:
+        key = (field_code, value)
+        if key not in cache:
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[key] = masker.value(field_code, value)
+        return cache[key]
+
+    # one scan per table or view: its rows failing any rule, with a flag per rule, kept in a temporary table
+    failed: dict[str, str] = {}
+    flag: dict[str, str] = {}
+    for k, (target, crs) in enumerate(sorted(run.compiled.items())):
+        crs = [c for c in crs if batch in run.evaluated_in.get(c.rule.rule_id, set())]
+        if not crs:
+            continue
+        ctes: dict[str, str] = {}
+        joins: dict[str, str] = {}
+        lets: dict[str, str] = {}
+        flags = []
+        for i, c in enumerate(crs):
+            ctes.update({n: s.replace("{target}", ident(target)) for n, s in c.ctes})
+            joins.update(dict(c.joins))
+            lets.update(dict(c.lets))
+            flags.append(
+                f"CASE WHEN {c.condition or 'true'} THEN coalesce({c.unexpected}, false) ELSE false END AS dq_x{i}"
+            )
+            flag[c.rule.rule_id] = f"dq_x{i}"
+        with_sql = ("WITH " + ", ".join(f"{n} AS ({s})" for n, s in ctes.items()) + " ") if ctes else ""
+        source = ident(target)
+        if lets:
+            source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in lets.items())} FROM {source})"
+        name = f"dq_failed_{k}"
+        any_flag = " OR ".join(f"dq_x{i}" for i in range(len(crs)))
+        con.execute(
+            f"CREATE TEMP TABLE {name} AS {with_sql}SELECT * FROM "
+            f"(SELECT t.*, {', '.join(flags)} FROM {source} t {' '.join(joins.values())}) WHERE {any_flag}"
+        )
+        failed[target] = name
+        _log(progress, f"failing rows of {target} selected")
+
+    for rid in sorted(by_id):
+        target, c = by_id[rid]
+        rule = c.rule
+        if batch not in run.evaluated_in.get(rid, set()):
+            continue
+        tcols = set(run.target_cols[target])
+        base_table = run.tables.get(rule.table)
+        has_base = target != rule.table and base_table is not None and bool(base_table.sources)
+        bcols = set(run.target_cols.get(rule.table) or (base_table.columns if base_table else []))
+        if target == rule.table:
+            bcols = tcols
+
+        def brow(col: str, has_base: bool = has_base, bcols: set = bcols, tcols: set = tcols) -> str:
+            """The base row's value (GX path: ``brow.get(col)``; the target row if no base row)."""
+            if has_base:
+                b = f"dq_base.{ident(col)}" if col in bcols else "NULL"
+                t = f"t.{ident(col)}" if col in tcols else "NULL"
+                return f"CASE WHEN dq_base.{ROW_COLUMN} IS NOT NULL THEN {b} ELSE {t} END"
+            return f"t.{ident(col)}" if col in tcols else "NULL"
+
+        col = rule.kwargs.get("column") or rule.kwargs.get("column_A")
+        if rule.field in tcols:
+            value = f"t.{ident(rule.field)}"
+        elif isinstance(col, str) and col in tcols:
+            value = f"t.{ident(col)}"
+        else:
+            value = brow(rule.field)
+        ucol, ucol_base = dom.unit.column_of(target), dom.unit.column_of(rule.table)
+        t_unit = f"nullif(t.{ident(ucol)}, '')" if ucol in tcols else "NULL"
+        unit = f"coalesce({t_unit}, nullif({brow(ucol_base)}, ''), '')"
+        keys = dom.record_key(rule.table)
+        # GX: a field is copied when the base row (or, without one, the target row) has it
+        present_extra = [f for f in extra if f in bcols or f in tcols]
+        selects = [
+            f"t.{ROW_COLUMN} AS dq_row",
+            f"{unit} AS dq_unit",
+            f"{value} AS dq_value",
+            *(f"{brow(k)} AS {ident('k_' + k)}" for k in keys),
+            *(f"{brow(f)} AS {ident('p_' + f)}" for f in present_extra),
+        ]
+        ctes = {n: s.replace("{target}", ident(target)) for n, s in c.ctes}
+        with_sql = ("WITH " + ", ".join(f"{n} AS ({s})" for n, s in ctes.items()) + " ") if ctes else ""
+        source = ident(target)
+        if c.lets:
+            source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in c.lets)} FROM {source})"
+        joins = " ".join(dict(c.joins).values())
+        base_join = (
+            f" LEFT JOIN {ident(rule.table)} dq_base ON dq_base.{ROW_COLUMN} = t.{ROW_COLUMN}"
+            f" AND dq_base.{BATCH_COLUMN} = t.{BATCH_COLUMN}"
+            if has_base
+            else ""
+        )
+        applies = c.condition or "true"
+        if rule.tolerance > 0:
+            cons = _considered_sql(rule)
+            if cons is not None:
+                considered[rid] = int(
+                    con.execute(
+                        f"{with_sql}SELECT count(*) FROM {source} t {joins} "
+                        f"WHERE coalesce({applies}, false) AND ({cons})"
+                    ).fetchone()[0]  # type: ignore[index]
+                )
+        sql = (
+            f"SELECT {', '.join(selects)} FROM (SELECT * FROM {failed[target]} WHERE {flag[rid]}) t{base_join} "
+            f"ORDER BY TRY_CAST(t.{ROW_COLUMN} AS BIGINT), t.{ROW_COLUMN}"
+        )
+        cur = con.execute(sql)
+        sample = samples.setdefault(rid, FailingSample())
+        kept = failing_rows.setdefault(rid, [])
+        file_name = files.get(rule.table, "")
+        while True:
+            rows = cur.fetchmany(_CHUNK)
+            if not rows:
+                break
+            recs = []
+            for r in rows:
+                row, u, v = r[0], r[1], r[2]
+                kvals = r[3 : 3 + len(keys)]
+                evals = r[3 + len(keys) :]
+                detail = ""
+                if rule.type == "expect_column_values_to_be_valid_unit_number" and isinstance(v, str):
+                    detail = validators.unit_number_problem(v) or ""
+                masked = mask(rule.field, v)
+                kept.append(str(row))
+                if len(sample.values) < SAMPLE_VALUES:
+                    sample.values.append(masked)
+                recs.append(
+                    {
+                        "rule_id": rid,
+                        "table": rule.table,
+                        "unit_code": masker.text(u),
+                        "unit_name": unit_names.get(u, ""),
+                        "record_key": "|".join(
+                            str(mask(k, kv) or "") for k, kv in zip(keys, kvals, strict=True)
+                        ),
+                        **{f: mask(f, ev) for f, ev in zip(present_extra, evals, strict=True)},
+                        "field": rule.field,
+                        "value_masked": masked,
+                        "message_zh": rule.meta["message_zh"],
+                        "fix_zh": rule.meta["fix_zh"],
+                        "detail_zh": masker.text(detail),
+                        "severity": rule.severity,
+                        "dimension": rule.dimension,
+                        "file": masker.text(file_name),
+                        "row": str(row),
+                    }
+                )
+            writer.add_records(recs)
+
+
+def _gx_success(rule: Rule, element: int, unexpected: int, considered: int | None) -> bool:
+    """Great Expectations' ``success`` from the counts (see the module docstring)."""
+    if unexpected == 0:
+        return True
+    if rule.tolerance <= 0:
+        return False
+    base = element if considered is None else considered
+    if base == 0:
+        return True
+    return (base - unexpected) / base >= round(1.0 - rule.tolerance, 10)
+
+
+def run_engine_check(
+    batch_dir: str | Path,
+    dom: Domain,
+    mode: str,
+    as_of: dt.datetime | None,
+    docs_dir: Path | None,
+    calendar: workdays.WorkdayCalendar | None,
+    progress: bool,
+    *,
+    problems_path: Path | None = None,
+    memory_limit: str = "1.5GB",
+    work_dir: Path | None = None,
+) -> Any:
+    """Check one batch on the engine; returns a :class:`toolkit.check.CheckResult` (see the module
+    docstring). ``problems_path``: stream the problem list to this CSV (else it is kept in memory)."""
+    from toolkit.gx_check import CheckResult, RuleResult
+
+    started = dt.datetime.now()
+    t0 = time.perf_counter()
+    folder = Path(batch_dir)
+    tables = dom.mode_tables(mode)
+    required = dom.required_columns()
+    found = discover_tables(folder, tables, core=dom.core_tables(mode))  # the loader's errors, exit 2
+    rules = [r for r in dom.rules if mode in r.applies_to]
+    if not rules:
+        raise ConfigError(
+            f"领域 {dom.name} 的 {mode} 模式没有任何规则（地方规则停用了全部规则？）。",
+            f"domain {dom.name} has no rule for mode {mode} (did an overlay switch them all off?).",
+            fix_zh="检查不能没有规则：请保留国家规则，或只停用个别规则。",
+            fix_en="a check needs rules: keep the national rules, or switch off only some of them.",
+        )
+    state: dict[str, Any] = {}
+    writer = _ProblemWriter(dom, problems_path)
+    samples: dict[str, FailingSample] = {}
+    considered: dict[str, int] = {}
+    failing_rows: dict[str, list[str]] = {}
+
+    def on_counted(run: CountedRun) -> None:
+        masker = Masker(dom.pii_fields(), _person_names(run), dom.key_fields())
+        seen = _seen_unit_names(run)
+        units = set()
+        if run.rows is not None:
+            units = {str(u) for u in run.rows[UNIT_KEY].unique()}
+        names = {u: dom.unit.name_of(u, seen) for u in units}
+        files = {code: t.sources[0].path.name for code, t in run.tables.items() if t.sources}
+        state.update(masker=masker, names=names, seen=seen, tables=run.tables)
+        workdays.use_calendar(calendar)
+        try:
+            _problem_rows(run, masker, names, writer, samples, considered, files, failing_rows, progress)
+            _log(progress, "problem list selected and written")
+        finally:
+            workdays.use_calendar(None)
+
+    counts_run = count_batches(
+        [folder],
+        domain=dom,
+        mode=mode,
+        as_of=as_of,
+        calendar=calendar,
+        progress=progress,
+        memory_limit=memory_limit,
+        work_dir=work_dir,
+        ordinal_rows=True,
+        on_counted=on_counted,
+    )
+    masker: Masker = state["masker"]
+    names: dict[str, str] = state["names"]
+    writer.flush()
+    for frame in counts_run.gx_problems:  # rules validated by Great Expectations
+        for rid, row in zip(frame["rule_id"], frame["row"], strict=True):
+            failing_rows.setdefault(str(rid), []).append(str(row))
+        writer.add(frame.drop(columns=["batch"], errors="ignore"))
+    # ---- not evaluated, as the GX path words it (a rule that raised is an error: exit 2)
+    not_evaluated = {str(r.rule_id): str(r.reason) for r in counts_run.not_evaluated.itertuples()}
+    if len(not_evaluated) == len(rules):
+        raise InputError(
+            "这个批次上没有一条规则能够执行，检查结果不能算作通过。",
+            "no rule could be evaluated on this batch, so it cannot pass.",
+            path=folder,
+            fix_zh="请检查批次是否包含该模式所需的表和列。",
+            fix_en="check that the batch holds the tables and columns this mode needs.",
+        )
+    counts = counts_run.counts.drop(columns=["batch", "engine"])
+    for u in counts["unit_code"].unique():
+        names.setdefault(u, dom.unit.name_of(u, state["seen"]))
+    totals = counts[counts.evaluated].groupby("rule_id")[["element_count", "unexpected_count"]].sum()
+    results: dict[str, RuleResult] = {}
+    for r in rules:
+        why = not_evaluated.get(r.rule_id)
+        if why is not None and why.startswith("规则执行出错"):
+            results[r.rule_id] = RuleResult(r, False, 0, 0, [], error=masker.text(why))
+            continue
+        if why is not None or r.rule_id not in totals.index:
+            continue
+        e, u = (int(v) for v in totals.loc[r.rule_id])
+        results[r.rule_id] = RuleResult(
+            r, _gx_success(r, e, u, considered.get(r.rule_id)), e, u, failing_rows.get(r.rule_id, [])
+        )
+    counts.insert(1, "unit_name", counts["unit_code"].map(names).fillna(""))
+    counts["unit_code"] = counts["unit_code"].map(masker.text)
+    # ---- the batch as read (no frames)
+    rows_by_table = (
+        counts_run.rows.groupby("table")["rows"].sum().astype(int).to_dict() if len(counts_run.rows) else {}
+    )
+    etables: dict[str, EngineTable] = {}
+    for f in counts_run.files.itertuples():
+        t = state["tables"][f.table]
+        src = t.sources[0]
+        req = list(required.get(f.table, []))
+        etables[f.table] = EngineTable(
+            table=f.table,
+            path=found.files.get(f.table, Path(str(f.file))),
+            format=str(f.format),
+            encoding=None if f.encoding is None or pd.isna(f.encoding) else str(f.encoding),
+            rows=int(rows_by_table.get(f.table, 0)),
+            blank_rows=None,
+            required=req,
+            extra_columns=[c for c in src.fields if c not in set(req)],
+            numeric_columns={k: v for s in t.sources for k, v in s.numeric_columns.items()},
+            lossy_columns=list(dict.fromkeys(c for s in t.sources for c in s.lossy_columns)),
+        )
+    ordered = {code: etables[code] for code in tables if code in etables}
+    batch = Batch(
+        folder=folder,
+        tables=ordered,  # type: ignore[arg-type]
+        unknown_files=list(found.unknown_files),
+        rows_read=sum(t.rows for t in ordered.values()),
+        absent_tables=list(found.absent_tables),
+    )
+    result = CheckResult(
+        domain=dom,
+        mode=mode,
+        batch=batch,
+        as_of=counts_run.as_of.get(folder.name),
+        as_of_source="given" if as_of is not None else "latest timestamp in batch",
+        rules=rules,
+        results=results,
+        not_evaluated=not_evaluated,
+        counts=counts.reset_index(drop=True),
+        problems_frame=writer.frame(),
+        frames=LazyFrames(batch),  # type: ignore[arg-type]
+        started=started,
+        masker=masker,
+        engine="duckdb",
+        problems_path=problems_path,
+        problem_count=writer.count,
+        rows_checked={code: t.rows for code, t in ordered.items()},
+        samples={rid: s.values for rid, s in samples.items()},
+        gx_rules=dict(counts_run.gx_rules),
+    )
+    if docs_dir is not None and results:
+        from toolkit.gx_run import docs_from_results
+
+        _log(progress, "building Data Docs")
+        docs_from_results(f"{dom.name}_{mode}", results, result.samples, masker=masker, docs_dir=docs_dir)
+    result.seconds = time.perf_counter() - t0
+    return result
