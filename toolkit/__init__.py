@@ -12,7 +12,13 @@ loaded only when a name that needs it is used.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
+
+# Great Expectations imports pyspark whenever it is installed (it is, for --engine spark), and pyspark then
+# warns on stderr that it "does not yet fully support pandas >= 3" — on every command, about code the
+# toolkit does not run there. Only that one notice is silenced; toolkit.spark handles pyspark's warnings.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
 # public name -> module that defines it
 _EXPORTS = {

@@ -41,24 +41,30 @@ def sample(
     domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
     out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output folder")] = Path("sample"),
     seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 42,
-    districts: Annotated[int, typer.Option(help="区县数 / number of districts")] = 12,
+    districts: Annotated[
+        int | None,
+        typer.Option(
+            help="考核单位数（区县/中心/部门），默认按领域包 / number of units (default: the pack's)"
+        ),
+    ] = None,
     days: Annotated[int | None, typer.Option(help="增量天数（工作日）/ incremental working days")] = None,
-    stock_rows: Annotated[int, typer.Option(help="存量登记条数 / stock registrations")] = 20000,
+    stock_rows: Annotated[
+        int | None, typer.Option(help="存量记录数 / stock records (default: the pack's)")
+    ] = None,
     end: Annotated[str, typer.Option(help="最后一天 / last day (YYYY-MM-DD)")] = "2024-12-31",
 ) -> None:
     """生成内置示例数据 / write the embedded sample data (stock + daily incremental batches + truth.csv)."""
     from toolkit.samples import generate_sample
 
     try:
+        given = {"districts": districts, "days": days, "stock_rows": stock_rows}
         info = generate_sample(
             domain,
             out_dir,
             seed=seed,
-            districts=districts,
-            days=days,
-            stock_rows=stock_rows,
             end=dt.date.fromisoformat(end),
             progress=show_progress(),
+            **{k: v for k, v in given.items() if v is not None},  # the pack's generator has the defaults
         )
     except DQError as exc:
         _fail(exc)
@@ -188,7 +194,12 @@ def score(
         list[str] | None,
         typer.Option("--source", help="数据库，可重复 / postgresql://…?batch=NAME (repeatable)"),
     ] = None,
-    by: Annotated[str, typer.Option(help="day（日）| week（周）| month（月）")] = "day",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="day（日）| week（周）| month（月）；默认按领域包的批次周期 / default: the pack's period"
+        ),
+    ] = None,
     domain: Annotated[str, typer.Option(help="领域 / domain pack")] = "bdc",
     mode: Annotated[str, typer.Option(help="--input 的模式 / mode of --input: stock | incremental")] = (
         "incremental"
@@ -209,6 +220,10 @@ def score(
                 "请给出 --history 或 --input 之一。",
                 "give either --history DIR or --input BATCH_DIR (repeatable).",
             )
+        if by is None:
+            from toolkit.domain import load_domain
+
+            by = load_domain(domain, overlay=overlay).period  # a daily pack by day, a monthly one by month
         if by not in ("day", "week", "month"):
             raise DQError(
                 "--by 只能是 day、week 或 month。",

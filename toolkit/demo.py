@@ -135,9 +135,9 @@ def _scores_and_bulletin(console: Console, dom: Domain, data: Path, out: Path) -
 
         monthly = run.table.groupby("period")[indicator].mean()
         label = load_scoring(dom).indicator(indicator).label_zh
-        console.print(
-            f"{label} / {indicator}: {monthly.index[0]} {monthly.iloc[0]:.2f} → {monthly.index[-1]} {monthly.iloc[-1]:.2f}"
-        )
+        by_month = monthly.groupby(monthly.index.astype(str).str[:7]).mean()  # a day-period pack: per month
+        points = " · ".join(f"{m} {v:.2%}" for m, v in by_month.items())
+        console.print(f"{label}（月均，各单位平均）/ {indicator} (monthly mean over units): {points}")
     unit = dom.unit
     current = run.table[run.table["period"] == run.table["period"].max()].sort_values("rank")
     t = Table(
