@@ -98,3 +98,28 @@ def test_a_rule_spark_cannot_run_is_reported_not_passed(samples, spark, monkeypa
     pd.testing.assert_frame_equal(
         _counted(others).reset_index(drop=True), _counted(res.counts).reset_index(drop=True)
     )
+
+
+def test_dq_count_on_spark_writes_the_counts_of_duckdb(samples, spark, tmp_path):
+    """``dq count --engine spark`` (the session of this module is reused) = ``dq count`` on DuckDB."""
+    from typer.testing import CliRunner
+
+    from toolkit.cli import app
+    from toolkit.sheets import read_csv
+
+    runner = CliRunner()
+    base = ["count", "--domain", "sgs", "--input", str(samples["sgs"])]
+    duck = runner.invoke(app, [*base, "--out", str(tmp_path / "d")])
+    on_spark = runner.invoke(app, [*base, "--out", str(tmp_path / "s"), "--engine", "spark"])
+    assert duck.exit_code == 0, duck.output
+    assert on_spark.exit_code == 0, on_spark.output
+
+    def load(folder):
+        frame = read_csv(tmp_path / folder / "counts.csv", keep_default_na=False)
+        frame["evaluated"] = frame["evaluated"].astype(str) == "True"
+        for col in ("element_count", "unexpected_count"):
+            frame[col] = frame[col].astype("int64")
+        return _counted(frame).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(load("d"), load("s"))
+    assert "engine spark" in on_spark.output.replace("\n", " ")

@@ -7,10 +7,14 @@ A leaf module: the rule compiler (:mod:`toolkit.sqlcompile`), overlays (:mod:`to
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from toolkit.conditions import Condition, parse_condition
+
+#: :func:`parse_condition` of a condition text, kept (a parsed condition is never changed).
+_parse_text = functools.lru_cache(maxsize=4096)(parse_condition)
 
 __all__ = ["DIMENSIONS", "META_KEYS", "PLAUSIBLE_TYPE", "SEVERITIES", "Rule"]
 
@@ -88,8 +92,10 @@ class Rule:
 
     @property
     def condition(self) -> Condition | None:
-        """The row condition, parsed by the strict parser (:mod:`toolkit.conditions`)."""
-        return parse_condition(self.kwargs.get("row_condition"))
+        """The row condition, parsed by the strict parser (:mod:`toolkit.conditions`); a text is parsed
+        once per process (the self-check service asks for it on every request)."""
+        raw = self.kwargs.get("row_condition")
+        return _parse_text(raw) if isinstance(raw, str) else parse_condition(raw)
 
     @property
     def row_condition(self) -> str | None:
