@@ -124,6 +124,10 @@ class Prepared:
     keys: list[str] = field(default_factory=list)
 
 
+#: Business shapes (tables and columns sent) whose rule selection is kept.
+_SHAPES = 256
+
+
 class Standards:
     """The pack's rules prepared for self-checks (see the module docstring)."""
 
@@ -150,6 +154,7 @@ class Standards:
         self.pii = domain.pii_fields()
         self.exempt = domain.key_fields()
         self.name_fields = [f for f, kind in self.pii.items() if kind == "name"]
+        self._shapes: dict[tuple, tuple[list[Rule], dict[str, str]]] = {}
 
     # ------------------------------------------------------------------------------------ listing
     def rules_listing(self) -> list[dict[str, Any]]:
@@ -210,6 +215,49 @@ class Standards:
     def prepare(self, business: Business) -> Prepared:
         """Choose the rules (as :func:`toolkit.check.select_rules`); a business on which no rule can be
         evaluated is refused (422), as ``dq check`` refuses such a batch."""
+        evaluated, not_evaluated = self._select(business)
+        if not evaluated:
+            where = f"items[{business.item}].tables" if business.item is not None else "tables"
+            raise ServeError(
+                422,
+                "nothing_to_check",
+                "这件业务的数据上没有一条规则能够执行，检查结果不能算作通过。",
+                "no rule could be evaluated on this business's rows, so it cannot pass.",
+                where=where,
+                fix_zh="请给出该业务所需的表和字段（规则及所需的表见 GET /v1/{domain}/rules）。",
+                fix_en="send the tables and fields the rules need (see GET /v1/{domain}/rules).",
+            )
+        views = sorted({r.target for r in evaluated if r.target in self.domain.views})
+        as_of, source = self._as_of(business)
+        rows = {
+            code: [{**row, ROW_COLUMN: row_number(i)} for i, row in enumerate(rs)]
+            for code, rs in business.tables.items()
+        }
+        return Prepared(
+            business=business,
+            evaluated=list(evaluated),
+            not_evaluated=dict(not_evaluated),
+            views=views,
+            as_of=as_of,
+            as_of_source=source,
+            rows=rows,
+            keys=self.business_keys(business),
+        )
+
+    def _select(self, business: Business) -> tuple[list[Rule], dict[str, str]]:
+        """The rules that can be evaluated on the tables and columns a business sent (and why the others
+        cannot). It depends on that shape only — a registration system sends the same shape every time —
+        so it is kept per shape (at most :data:`_SHAPES` of them)."""
+        shape = tuple(sorted((t, tuple(sorted(business.columns[t]))) for t in business.tables))
+        hit = self._shapes.get(shape)
+        if hit is None:
+            hit = self._select_for(business)
+            if len(self._shapes) >= _SHAPES:
+                self._shapes.clear()
+            self._shapes[shape] = hit
+        return hit
+
+    def _select_for(self, business: Business) -> tuple[list[Rule], dict[str, str]]:
         present = set(business.tables)
         built = {
             name
@@ -245,33 +293,7 @@ class Standards:
                 not_evaluated[r.rule_id] = f"缺少列 / column absent: {', '.join(absent)}"
                 continue
             evaluated.append(r)
-        if not evaluated:
-            where = f"items[{business.item}].tables" if business.item is not None else "tables"
-            raise ServeError(
-                422,
-                "nothing_to_check",
-                "这件业务的数据上没有一条规则能够执行，检查结果不能算作通过。",
-                "no rule could be evaluated on this business's rows, so it cannot pass.",
-                where=where,
-                fix_zh="请给出该业务所需的表和字段（规则及所需的表见 GET /v1/{domain}/rules）。",
-                fix_en="send the tables and fields the rules need (see GET /v1/{domain}/rules).",
-            )
-        views = sorted({r.target for r in evaluated if r.target in self.domain.views})
-        as_of, source = self._as_of(business)
-        rows = {
-            code: [{**row, ROW_COLUMN: row_number(i)} for i, row in enumerate(rs)]
-            for code, rs in business.tables.items()
-        }
-        return Prepared(
-            business=business,
-            evaluated=evaluated,
-            not_evaluated=not_evaluated,
-            views=views,
-            as_of=as_of,
-            as_of_source=source,
-            rows=rows,
-            keys=self.business_keys(business),
-        )
+        return evaluated, not_evaluated
 
     # ------------------------------------------------------------------------------------ verdict
     def _gx(
