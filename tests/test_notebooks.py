@@ -243,7 +243,43 @@ def notebook_data(tmp_path_factory) -> dict[str, Path]:
 
 
 #: Notebooks of another pack than bdc (file name → pack): they run on a small sample of their pack.
-NOTEBOOK_PACKS = {"07_sgs_departments.ipynb": "sgs", "06-sgs-disclosure.ipynb": "sgs"}
+NOTEBOOK_PACKS = {
+    "07_sgs_departments.ipynb": "sgs",
+    "06-sgs-disclosure.ipynb": "sgs",
+    "08_gjj_reconcile.ipynb": "gjj",
+    "07-gjj-centres.ipynb": "gjj",
+}
+
+
+def test_every_notebook_of_another_pack_is_listed():
+    """A notebook whose parameters name another pack than bdc must be listed above (else it would run on
+    the bdc sample)."""
+    for path in NOTEBOOKS:
+        text = path.with_suffix(".py").read_text(encoding="utf-8")
+        named = re.search(r'^DOMAIN\s*=\s*"([a-z]+)"', text, flags=re.M)
+        if named and named.group(1) != "bdc":
+            assert NOTEBOOK_PACKS.get(path.name) == named.group(1), path.name
+
+
+@pytest.fixture(scope="session")
+def gjj_notebook_data(tmp_path_factory) -> dict[str, Path]:
+    """A small 住房公积金 sample (4 centres of ~100 members, 4 monthly batches, errors at twice the usual
+    rate), its stock checked and the counts history of its monthly batches."""
+    root = tmp_path_factory.mktemp("notebook_data_gjj")
+    sample = root / "sample"
+    generate_sample(
+        "gjj",
+        sample,
+        seed=20241231,
+        districts=4,
+        months=4,
+        persons=100,
+        error_scale=2.0,
+        end=dt.date(2024, 12, 31),
+    )
+    write_outputs(run_check(sample / "stock", domain="gjj", mode="stock"), root / "check_stock")
+    History(root / "history.duckdb", domain="gjj").update(sample / "incremental")
+    return {"DATA_DIR": sample, "CHECK_DIR": root / "check_stock", "HISTORY": root / "history.duckdb"}
 
 
 @pytest.fixture(scope="session")

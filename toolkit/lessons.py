@@ -121,18 +121,25 @@ def sample_dir(data_dir: str | Path) -> Path:
             f"找不到示例数据（{path} 下没有 stock 文件夹）。",
             f"no sample data ({path} has no stock folder).",
             path=path,
-            fix_zh="在项目根目录运行 make demo（会生成 demo_out/bdc/sample），或把笔记本参数 DATA_DIR 改为示例数据所在的文件夹。",
-            fix_en="run `make demo` at the top of the repository (it writes demo_out/bdc/sample), or set the "
+            fix_zh="在项目根目录运行 make demo（会生成 demo_out/<领域>/sample），或把笔记本参数 DATA_DIR 改为示例数据所在的文件夹。",
+            fix_en="run `make demo` at the top of the repository (it writes demo_out/<domain>/sample), or set the "
             "notebook parameter DATA_DIR to the folder of the sample data.",
         )
     return path
 
 
 def day_batches(data_dir: str | Path) -> list[Path]:
-    """The incremental batches (one folder per day, ``incremental/YYYY-MM-DD``), oldest first."""
+    """The incremental batches, oldest first: one folder per day (``incremental/YYYY-MM-DD``) or, for a
+    pack with monthly batches, per month (``incremental/YYYY-MM``)."""
     inc = sample_dir(data_dir) / "incremental"
     days = (
-        sorted(p for p in inc.iterdir() if p.is_dir() and validators.is_date(p.name)) if inc.is_dir() else []
+        sorted(
+            p
+            for p in inc.iterdir()
+            if p.is_dir() and (validators.is_date(p.name) or validators.is_date(p.name + "-01"))
+        )
+        if inc.is_dir()
+        else []
     )
     if not days:
         raise LessonError(
