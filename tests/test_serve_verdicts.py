@@ -180,3 +180,37 @@ def test_tokens_file_is_private():
         path = Path(d) / "t"
         add_token(path, "*")
         assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_one_pass_over_many_businesses_gives_each_its_own_views(tmp_path_factory):
+    """Under load a worker builds the views of every waiting business in one DuckDB pass (rows handed
+    over as Arrow arrays above a few rows); each business must get exactly the views it gets alone."""
+    from toolkit.serve.payload import parse_business
+    from toolkit.serve.standards import Standards
+    from toolkit.serve.views import _VALUES_MAX, ViewJob, ViewRunner
+
+    root = tmp_path_factory.mktemp("bdc_pass")
+    generate_sample("bdc", root, seed=12, districts=2, days=1, stock_rows=20, error_scale=3.0)
+    domain = load_domain("bdc")
+    standards = Standards(domain)
+    day = sorted((root / "incremental").iterdir())[-1]
+    prepared = [
+        standards.prepare(
+            parse_business(
+                {"stage": "dengbu", "tables": {c: rows for c, (_, rows) in t.items()}},
+                tables=standards.tables,
+                limits=standards.limits,
+            )
+        )
+        for _, t in businesses(domain, day)
+    ]
+    rows_in_pass = sum(len(rs) for p in prepared for rs in p.rows.values())
+    assert rows_in_pass * 10 > _VALUES_MAX  # the Arrow path is taken
+    runner = ViewRunner(domain)
+    try:
+        together = runner.run([ViewJob(p.rows, p.as_of, p.views) for p in prepared])
+        alone = [runner.run([ViewJob(p.rows, p.as_of, p.views)])[0] for p in prepared]
+    finally:
+        runner.close()
+    assert together == alone
+    assert sum(len(rows) for views in together for rows in views.values()) > len(prepared)

@@ -18,6 +18,7 @@ them into strings).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ __all__ = ["ViewJob", "ViewRunner"]
 
 #: Parameters per INSERT statement (DuckDB binds them one by one; chunks keep statements small).
 _PARAMS_PER_INSERT = 20_000
+#: Above this many values, rows go to DuckDB as Arrow arrays rather than as bound parameters.
+_VALUES_MAX = 200
 
 
 def _ident(name: str) -> str:
@@ -90,6 +93,11 @@ class ViewRunner:
             if name not in self.per_business:
                 self.prepared[name] = f"dq_view_{i}"
                 con.execute(f"PREPARE {self.prepared[name]} AS SELECT * FROM {_ident(name)}")
+        self._together: dict[tuple[str, ...], str] = {}  # prepared reads of several views at once
+        self.emptying: dict[str, str] = {}  # table → prepared DELETE (emptied before each pass)
+        for i, code in enumerate([*self.fields, AS_OF_TABLE]):
+            self.emptying[code] = f"dq_empty_{i}"
+            con.execute(f"PREPARE {self.emptying[code]} AS DELETE FROM {_ident(code)}")
         sandbox(con)
         self.con = con
         self._filled: set[str] = set()
@@ -103,7 +111,7 @@ class ViewRunner:
         for code, fields in self.fields.items():
             wanted = any(job.tables.get(code) for job in jobs)
             if code in self._filled:  # only tables that hold rows are emptied and refilled
-                con.execute(f"DELETE FROM {_ident(code)}")
+                con.execute(f"EXECUTE {self.emptying[code]}")
                 self._filled.discard(code)
             if not wanted:
                 continue
@@ -122,14 +130,26 @@ class ViewRunner:
                         params, n = [], 0
             if n:
                 self._insert(code, width, n, params)
-        con.execute(f"DELETE FROM {AS_OF_TABLE}")
+        con.execute(f"EXECUTE {self.emptying[AS_OF_TABLE]}")
         values = ", ".join(["(?, CAST(? AS TIMESTAMP))"] * len(jobs))
         params = [v for job, b in zip(jobs, batches, strict=True) for v in (b, job.as_of)]
         con.execute(f"INSERT INTO {AS_OF_TABLE} VALUES {values}", params)
 
     def _insert(self, code: str, width: int, n: int, params: list[Any]) -> None:
-        one = "(" + ", ".join("?" * width) + ")"
-        self.con.execute(f"INSERT INTO {_ident(code)} VALUES {', '.join([one] * n)}", params)
+        if n * width <= _VALUES_MAX:  # a few rows: one INSERT … VALUES with parameters
+            one = "(" + ", ".join("?" * width) + ")"
+            self.con.execute(f"INSERT INTO {_ident(code)} VALUES {', '.join([one] * n)}", params)
+            return
+        # more rows (a batch call, or many businesses in one pass): binding each value costs more than
+        # handing DuckDB the columns as Arrow arrays (all text, as the loader reads them)
+        import pyarrow as pa
+
+        columns = {f"c{j}": pa.array(params[j::width], pa.string()) for j in range(width)}
+        self.con.register("dq_rows_in", pa.table(columns))
+        try:
+            self.con.execute(f"INSERT INTO {_ident(code)} SELECT * FROM dq_rows_in")
+        finally:
+            self.con.unregister("dq_rows_in")
 
     # ------------------------------------------------------------------------------------------ run
     def _fetch(self, name: str, where: str = "", params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
@@ -159,7 +179,12 @@ class ViewRunner:
         for i, job in enumerate(jobs):
             for name in job.views:
                 wanted.setdefault(name, []).append(i)
+        together = sorted(n for n in wanted if n in self.prepared and self.text[n])
+        if len(together) > 1:
+            self._fetch_together(together, wanted, out)
         for name, who in wanted.items():
+            if name in together and len(together) > 1:
+                continue
             for i in who:
                 out[i][name] = []
             if name in self.per_business:
@@ -174,6 +199,32 @@ class ViewRunner:
             for rows in views.values():
                 rows.sort(key=_row_order)
         return out
+
+    def _fetch_together(
+        self, names: list[str], wanted: dict[str, list[int]], out: list[dict[str, list[dict[str, Any]]]]
+    ) -> None:
+        """The rows of several all-text views in one prepared query (one execution instead of one per
+        view: the fixed cost of a query is most of a pass), each row as a JSON object of its columns."""
+        key = tuple(names)
+        stmt = self._together.get(key)
+        if stmt is None:
+            stmt = f"dq_views_{len(self._together)}"
+            parts = [
+                f"SELECT {i} AS dq_view, CAST(to_json(t) AS VARCHAR) AS dq_row FROM {_ident(n)} t"
+                for i, n in enumerate(names)
+            ]
+            self.con.execute(f"PREPARE {stmt} AS {' UNION ALL '.join(parts)}")
+            self._together[key] = stmt
+        for name in names:
+            for i in wanted[name]:
+                out[i][name] = []
+        for view, text in self.con.execute(f"EXECUTE {stmt}").fetchall():
+            name = names[view]
+            row = json.loads(text)
+            batch = row.pop(BATCH_COLUMN, None)
+            i = int(batch) if batch is not None else None
+            if i is not None and i in wanted[name]:
+                out[i][name].append(row)
 
     def _split(
         self,
