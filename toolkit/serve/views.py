@@ -94,10 +94,6 @@ class ViewRunner:
                 self.prepared[name] = f"dq_view_{i}"
                 con.execute(f"PREPARE {self.prepared[name]} AS SELECT * FROM {_ident(name)}")
         self._together: dict[tuple[str, ...], str] = {}  # prepared reads of several views at once
-        self.emptying: dict[str, str] = {}  # table → prepared DELETE (emptied before each pass)
-        for i, code in enumerate([*self.fields, AS_OF_TABLE]):
-            self.emptying[code] = f"dq_empty_{i}"
-            con.execute(f"PREPARE {self.emptying[code]} AS DELETE FROM {_ident(code)}")
         sandbox(con)
         self.con = con
         self._filled: set[str] = set()
@@ -111,7 +107,7 @@ class ViewRunner:
         for code, fields in self.fields.items():
             wanted = any(job.tables.get(code) for job in jobs)
             if code in self._filled:  # only tables that hold rows are emptied and refilled
-                con.execute(f"EXECUTE {self.emptying[code]}")
+                con.execute(f"DELETE FROM {_ident(code)}")
                 self._filled.discard(code)
             if not wanted:
                 continue
@@ -130,7 +126,7 @@ class ViewRunner:
                         params, n = [], 0
             if n:
                 self._insert(code, width, n, params)
-        con.execute(f"EXECUTE {self.emptying[AS_OF_TABLE]}")
+        con.execute(f"DELETE FROM {AS_OF_TABLE}")
         values = ", ".join(["(?, CAST(? AS TIMESTAMP))"] * len(jobs))
         params = [v for job, b in zip(jobs, batches, strict=True) for v in (b, job.as_of)]
         con.execute(f"INSERT INTO {AS_OF_TABLE} VALUES {values}", params)
