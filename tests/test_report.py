@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from report_fixtures import (
     CONFIG,
+    DISTRICTS,
     INDICATORS,
     RAW_ID,
     RAW_ID2,
@@ -453,3 +454,40 @@ def test_cli_report_from_files(inputs, tmp_path):
     } <= names
     bad = CliRunner().invoke(app, ["report", "--period", "year", "--out", str(out)])
     assert bad.exit_code == 2 and "--period" in bad.output
+
+
+def test_the_ranking_shows_each_units_self_check_rate(inputs, tmp_path):
+    """``dq report --selfcheck selfcheck_rates.csv``: the ranking (HTML and XLSX) gets a 自检率 column —
+    the rate of each unit in the file, ``—`` for a unit the file does not name; without it, no column."""
+    import openpyxl
+
+    scores, trace, _ = inputs
+    units = [code for code, _ in DISTRICTS]
+    rates = pd.DataFrame(
+        {"unit_code": units[:-1], "selfcheck_rate": [0.5 if i % 2 else 0.875 for i in range(len(units) - 1)]}
+    )
+    out = tmp_path / "with"
+    paths = write_bulletin(
+        scores, period="week", out_dir=out, trace=trace, domain="bdc", config=CONFIG, selfcheck=rates
+    )
+    html = paths["html"].read_text(encoding="utf-8")
+    assert '<th class="num">自检率</th>' in html
+    page = parse(paths["html"])
+    shown = {}
+    for row in page.rows_in("ranking"):
+        cells = [e for e in page.elements if e["parent"] is row and "data-selfcheck" in e["attrs"]]
+        shown[row["attrs"]["data-unit"]] = text_of(cells[0])
+    expected = {u: ("50.0%" if i % 2 else "87.5%") for i, u in enumerate(units[:-1])} | {units[-1]: "—"}
+    assert shown == expected
+    sheet = openpyxl.load_workbook(paths["xlsx"], read_only=True)["排名"]
+    rows = list(sheet.iter_rows(values_only=True))
+    at = next(i for i, r in enumerate(rows) if "自检率" in r)
+    col = rows[at].index("自检率")
+    code_col = next(i for i, v in enumerate(rows[at]) if isinstance(v, str) and v.endswith("代码"))
+    got = {r[code_col]: r[col] for r in rows[at + 1 :] if r[code_col]}
+    assert got[units[0]] == pytest.approx(0.875) and got[units[1]] == pytest.approx(0.5)
+    assert got[units[-1]] is None
+    without = write_bulletin(
+        scores, period="week", out_dir=tmp_path / "without", trace=trace, domain="bdc", config=CONFIG
+    )
+    assert "自检率" not in without["html"].read_text(encoding="utf-8")

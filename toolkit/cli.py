@@ -396,6 +396,12 @@ def report(
     notify: Annotated[
         str | None, typer.Option(help="工作群机器人 Webhook：发送通报摘要 / group-robot webhook URL")
     ] = None,
+    selfcheck: Annotated[
+        Path | None,
+        typer.Option(
+            help="dq reconcile-calls 写出的 selfcheck_rates.csv：排名中显示自检率 / self-check rates"
+        ),
+    ] = None,
 ) -> None:
     """数据质量通报 / bulletin: ranking, indicators, warnings (map for places), trend, advice (HTML + XLSX)."""
     from toolkit.report import PERIOD_KINDS, run_report
@@ -422,6 +428,7 @@ def report(
             current=current,
             bottom=bottom,
             store=store,
+            selfcheck=selfcheck,
         )
     except DQError as exc:
         _fail(exc)

@@ -264,11 +264,14 @@ def build_bulletin(
     movers: int = 3,
     names: Mapping[str, str] | None = None,
     layout: Mapping[str, tuple[int, int]] | None = None,
+    selfcheck: pd.DataFrame | None = None,
 ) -> Bulletin:
     """Everything a bulletin shows, as frames (see :class:`Bulletin`). ``domain``: the pack (required);
     ``config``: its scoring model (default: :func:`toolkit.scoring.load_scoring` of the pack).
     ``problems`` / ``counts`` / ``trace`` may hold several periods (a ``period`` column) or only the
-    current one. ``names``: unit names (code → name) besides those of ``scores``."""
+    current one. ``names``: unit names (code → name) besides those of ``scores``. ``selfcheck``: the
+    self-check rates per unit (``selfcheck_rates.csv`` of ``dq reconcile-calls``: ``unit_code``,
+    ``selfcheck_rate``); the ranking then shows each unit's rate (``—`` for a unit without one)."""
     if period not in PERIOD_KINDS:
         raise ValueError(f"period must be one of {', '.join(PERIOD_KINDS)}")
     if scores is None or scores.empty:
@@ -417,6 +420,18 @@ def build_bulletin(
                 + (f"；{len(missing)} 个无边界数据的单位以色块显示" if missing else "")
             )
             extra_map = {"boundaries": shapes, "missing": missing}
+    if selfcheck is not None:
+        if not {UNIT, "selfcheck_rate"} <= set(selfcheck.columns):
+            raise InputError(
+                "自检率表缺少 unit_code 或 selfcheck_rate 列。",
+                "the self-check rates lack the unit_code or selfcheck_rate column.",
+                fix_zh="使用 dq reconcile-calls 写出的 selfcheck_rates.csv。",
+                fix_en="use the selfcheck_rates.csv written by dq reconcile-calls.",
+            )
+        rate = pd.to_numeric(selfcheck["selfcheck_rate"], errors="coerce")
+        by_unit = dict(zip(selfcheck[UNIT].astype(str), rate, strict=True))
+        cur = cur.assign(selfcheck_rate=[by_unit.get(str(u)) for u in cur[UNIT]])
+        extra_map["selfcheck"] = True
     return Bulletin(
         kind=period,
         current=current,
@@ -595,6 +610,8 @@ def _ranking_records(b: Bulletin) -> list[dict[str, Any]]:
             {"level": b.levels.loc[rec[UNIT], i.id], "text": fmt_rate(num(b.rates.loc[rec[UNIT], i.id]))}
             for i in b.indicators
         ]
+        if b.extra.get("selfcheck"):
+            rec["selfcheck_text"] = fmt_rate(num(rec.get("selfcheck_rate")))
         out.append(rec)
     return out
 
@@ -675,6 +692,7 @@ def write_bulletin(
     names: Mapping[str, str] | None = None,
     layout: Mapping[str, tuple[int, int]] | None = None,
     generated: dt.datetime | None = None,
+    selfcheck: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Build the bulletin of the latest (or ``current``) period and write ``bulletin_<period>.html`` and
     ``.xlsx`` into ``out_dir``; return ``{"html": path, "xlsx": path}``."""
@@ -691,6 +709,7 @@ def write_bulletin(
         fall_threshold=fall_threshold,
         names=names,
         layout=layout,
+        selfcheck=selfcheck,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -824,6 +843,8 @@ def _write_bulletin_xlsx(
                 "排名变化": [rank_move(v) for v in cur["rank_change"]],
             }
         )
+        if b.extra.get("selfcheck"):
+            rk["自检率"] = pd.to_numeric(cur["selfcheck_rate"], errors="coerce").to_numpy()
         fills = pd.DataFrame(None, index=rk.index, columns=rk.columns, dtype=object)
         fills.loc[cur["below_standard"].to_numpy(), "等级"] = worst_fill
         fills.loc[cur["falling"].to_numpy(), "得分变化"] = worst_fill
@@ -831,7 +852,7 @@ def _write_bulletin_xlsx(
             "排名",
             rk,
             title=f"{b.title}　{label}排名（{b.period_text}）",
-            formats={"综合得分": "0.0", "上期得分": "0.0", "得分变化": "+0.0;-0.0;0.0"},
+            formats={"综合得分": "0.0", "上期得分": "0.0", "得分变化": "+0.0;-0.0;0.0", "自检率": "0.0%"},
             fills=fills,
         )
 
@@ -1007,12 +1028,14 @@ def run_report(
     bottom: int = 3,
     store: str | Path | None = None,
     scored: dict[str, pd.DataFrame] | None = None,
+    selfcheck: str | Path | None = None,
 ) -> dict[str, Path]:
     """``dq report``: the bulletin (HTML + XLSX) and the period's common-problems list.
 
     ``domain``: the pack (required). ``scored``: frames already computed by :func:`scores_from_history`
     (``scores``, ``trace``, ``counts``), so that a caller who has just scored the history does not score
-    it again."""
+    it again. ``selfcheck``: ``selfcheck_rates.csv`` of ``dq reconcile-calls`` (the ranking shows each
+    unit's self-check rate)."""
     from toolkit.common_problems import write_common_problems
 
     dom = _load_domain(domain)
@@ -1046,6 +1069,7 @@ def run_report(
         counts=ct,
         current=current,
         bottom=bottom,
+        selfcheck=_read_csv(Path(selfcheck), dom) if selfcheck is not None else None,
     )
     b_current = current or sorted(sc["period"].astype(str).unique())[-1]
     prs = _filter_period(_standard(pr, dom), b_current)
