@@ -286,14 +286,16 @@ def _group_insert(
         else:
             cols.append(f"CAST(NULL AS VARCHAR) AS {ident(col)}")
     names = ", ".join(ident(c) for c in table.columns)
+    source = first.read_sql([s.read_path for s in group])
     if table.ordinal:  # the record's row as the loader numbers it: header = 1, blank records counted
-        cols.append(
-            f"CAST(row_number() OVER () + 1 AS VARCHAR) AS {ident(ORD_COLUMN)}" if ordinal else "NULL"
-        )
+        cols.append(f"CAST(r.dq_rn + 1 AS VARCHAR) AS {ident(ORD_COLUMN)}" if ordinal else "NULL")
+        if ordinal:
+            # numbered as read, before the join: a parallel hash join does not keep the file's order
+            source = f"(SELECT *, row_number() OVER () AS dq_rn FROM {source})"
     sql = (
         f"INSERT INTO {ident(table.code + '__data')} SELECT * FROM ("
         f"SELECT f.batch AS {BATCH_COLUMN}, {', '.join(cols)} "
-        f"FROM {first.read_sql([s.read_path for s in group])} r JOIN {files_table} f ON f.path = r.filename"
+        f"FROM {source} r JOIN {files_table} f ON f.path = r.filename"
         f") WHERE coalesce({names}) IS NOT NULL"
     )
     if ordinal:  # row_number() OVER () follows the file's order only while insertion order is kept
