@@ -7,34 +7,52 @@ Two engines give the same result (differential tests in ``tests/test_gate.py``):
 * ``gx`` (:mod:`toolkit.gx_check`): Great Expectations on pandas, the reference.
 
 Counting follows Great Expectations: a rule's ``element_count`` is the rows it applies to (after its
-row condition), its ``unexpected_count`` the rows that break it. :class:`CheckResult` and the shared
-helpers are defined in :mod:`toolkit.gx_check` and re-exported here.
+row condition), its ``unexpected_count`` the rows that break it. :class:`CheckResult` is defined in
+:mod:`toolkit.results`; the helpers shared with the reference path in :mod:`toolkit.gx_check` (loaded on
+first use: it imports Great Expectations). Both are re-exported here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit import workdays
 from toolkit.domain import Domain, load_domain
 from toolkit.errors import ConfigError
-from toolkit.gx_check import (
-    COUNT_COLUMNS,
-    NO_UNIT,
-    PROBLEM_COLUMNS,
-    CheckResult,
-    RuleResult,
-    _problems,
-    _rule_rows,
-    _run_check,
-    _unit_counts,
-    collect_warnings,
-    latest_timestamp,
-    select_rules,
-    unit_names,
+from toolkit.results import COUNT_COLUMNS, NO_UNIT, PROBLEM_COLUMNS, CheckResult, RuleResult, collect_warnings
+
+if TYPE_CHECKING:
+    from toolkit.gx_check import (
+        _problems,
+        _rule_rows,
+        _unit_counts,
+        latest_timestamp,
+        select_rules,
+        unit_names,
+    )
+
+#: Shared with the reference path, which imports Great Expectations: loaded on first use (PEP 562), so
+#: that ``dq check`` on the engine starts without it.
+_FROM_GX_CHECK = (
+    "_problems",
+    "_rule_rows",
+    "_run_check",
+    "_unit_counts",
+    "latest_timestamp",
+    "select_rules",
+    "unit_names",
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_GX_CHECK:
+        from toolkit import gx_check
+
+        return getattr(gx_check, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -116,4 +134,10 @@ def _run_engine(
 
 #: ``dq check --engine NAME`` → the function that checks a batch (one place to add an engine: same
 #: arguments as :func:`_run_check`, returns a :class:`CheckResult`).
-ENGINES: dict[str, Any] = {"duckdb": _run_engine, "gx": _run_check}
+def _run_gx(*args: Any, **options: Any) -> CheckResult:
+    from toolkit.gx_check import _run_check
+
+    return _run_check(*args, **options)
+
+
+ENGINES: dict[str, Any] = {"duckdb": _run_engine, "gx": _run_gx}

@@ -33,7 +33,7 @@ import dataclasses
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,8 +72,6 @@ __all__ = [
 
 #: The grouping key that stands for each table's unit column (see :class:`toolkit.domain.Unit`).
 UNIT_KEY = "unit_code"
-#: With ``ordinal_rows`` (the QA gate): each record's row number in its file, as the loader's ``_ROW``.
-ORD_COLUMN = "dq_ord"
 COUNT_COLUMNS = [
     "rule_id",
     "table",
@@ -138,6 +136,11 @@ class CountedRun:
     target_cols: dict[str, list[str]]
     as_of: dict[str, dt.datetime | None]
     rows: pd.DataFrame | None
+    failing: dict[str, str] = field(default_factory=dict)
+    """With ``keep_failing``: table code → the temporary table holding, per batch and key, the failing
+    ``_ROW`` values of the table's i-th compiled rule in the list column ``r_i``."""
+    considered: dict[str, int] = field(default_factory=dict)
+    """With ``considered``: rule id → rows it applies to that its ``mostly`` divides by (tables only)."""
 
 
 # ------------------------------------------------------------------------------------------------ batches
@@ -270,14 +273,13 @@ class _Table:
     columns: list[str]  # dictionary fields first, then extra columns seen in any batch
     sources: list[Source]
     present: dict[str, set[str]]  # batch -> columns its file has
-    ordinal: bool = False  # keep each record's row number (ORD_COLUMN) as the view's _ROW
+    ordinal: bool = False  # the view's _ROW is each record's row in its file (the QA gate; one file)
 
 
 def _group_insert(
     con: duckdb.DuckDBPyConnection, table: _Table, group: list[Source], files_table: str
 ) -> None:
     first = group[0]
-    ordinal = table.ordinal and len(group) == 1
     mapping = {f: c for c, f in first.columns if f is not None}
     cols = []
     for col in table.columns:
@@ -287,25 +289,24 @@ def _group_insert(
             cols.append(f"CAST(NULL AS VARCHAR) AS {ident(col)}")
     names = ", ".join(ident(c) for c in table.columns)
     source = first.read_sql([s.read_path for s in group])
-    if table.ordinal:  # the record's row as the loader numbers it: header = 1, blank records counted
-        cols.append(f"CAST(r.dq_rn + 1 AS VARCHAR) AS {ident(ORD_COLUMN)}" if ordinal else "NULL")
-        if ordinal:
-            # numbered as read, before the join: a parallel hash join does not keep the file's order
-            source = f"(SELECT *, row_number() OVER () AS dq_rn FROM {source})"
-    sql = (
+    if table.ordinal:
+        # every record as read, blank ones too, in the file's order: the table's row id numbers it
+        # (see _materialise); no join, which a parallel hash join would reorder
+        con.execute("SET preserve_insertion_order = true")
+        try:
+            con.execute(
+                f"INSERT INTO {ident(table.code + '__data')} "
+                f"SELECT {literal(first.batch)} AS {BATCH_COLUMN}, {', '.join(cols)} FROM {source} r"
+            )
+        finally:
+            con.execute("SET preserve_insertion_order = false")
+        return
+    con.execute(
         f"INSERT INTO {ident(table.code + '__data')} SELECT * FROM ("
         f"SELECT f.batch AS {BATCH_COLUMN}, {', '.join(cols)} "
         f"FROM {source} r JOIN {files_table} f ON f.path = r.filename"
         f") WHERE coalesce({names}) IS NOT NULL"
     )
-    if ordinal:  # row_number() OVER () follows the file's order only while insertion order is kept
-        con.execute("SET preserve_insertion_order = true")
-        try:
-            con.execute(sql)
-        finally:
-            con.execute("SET preserve_insertion_order = false")
-    else:
-        con.execute(sql)
 
 
 def _materialise(
@@ -315,21 +316,13 @@ def _materialise(
     work: Path,
     progress: bool,
 ) -> None:
-    extra = [ORD_COLUMN] if table.ordinal else []
-    defs = ", ".join(f"{ident(c)} VARCHAR" for c in [BATCH_COLUMN, *table.columns, *extra])
-    con.execute(f"CREATE TABLE {ident(table.code + '__data')} ({defs})")
-    if table.ordinal:
-        cols = ", ".join(ident(c) for c in [BATCH_COLUMN, *table.columns])
-        row = f"coalesce({ident(ORD_COLUMN)}, 'r' || CAST(rowid AS VARCHAR))"
-        con.execute(
-            f"CREATE VIEW {ident(table.code)} AS SELECT {cols}, {row} AS {ROW_COLUMN} "
-            f"FROM {ident(table.code + '__data')}"
-        )
-    else:
-        con.execute(
-            f"CREATE VIEW {ident(table.code)} AS SELECT *, CAST(rowid AS VARCHAR) AS {ROW_COLUMN} "
-            f"FROM {ident(table.code + '__data')}"
-        )
+    """Read the table's files into ``<code>__data`` and create the view ``<code>`` over it (``_ROW``: the
+    row id, or with ``table.ordinal`` each record's row in its file as the loader numbers it)."""
+    if table.ordinal and len(table.sources) > 1:
+        raise ValueError("ordinal rows need one file per table")  # the gate reads one batch
+    defs = ", ".join(f"{ident(c)} VARCHAR" for c in [BATCH_COLUMN, *table.columns])
+    data = ident(table.code + "__data")
+    con.execute(f"CREATE TABLE {data} ({defs})")
     groups: dict[tuple[Any, ...], list[Source]] = {}
     for s in table.sources:
         groups.setdefault(s.signature(), []).append(s)
@@ -344,6 +337,22 @@ def _materialise(
                 )
             for s in group:
                 _insert_one(con, table, s, required, work, progress)
+    if not table.ordinal:
+        con.execute(
+            f"CREATE VIEW {ident(table.code)} AS SELECT *, CAST(rowid AS VARCHAR) AS {ROW_COLUMN} FROM {data}"
+        )
+        return
+    # one file read in its order (preserve_insertion_order): record k has row id first + k, its row in the
+    # file is k + 2 (header = 1, blank records counted); blank records stay in the table, out of the view
+    names = ", ".join(ident(c) for c in table.columns)
+    first, blank = con.execute(
+        f"SELECT coalesce(min(rowid), 0), count(*) FILTER (WHERE coalesce({names}) IS NULL) FROM {data}"
+    ).fetchone()  # type: ignore[misc]
+    where = f" WHERE coalesce({names}) IS NOT NULL" if blank else ""
+    con.execute(
+        f"CREATE VIEW {ident(table.code)} AS SELECT {BATCH_COLUMN}, {names}, "
+        f"CAST(rowid + {2 - int(first)} AS VARCHAR) AS {ROW_COLUMN} FROM {data}{where}"
+    )
 
 
 def _insert_one(
@@ -427,10 +436,17 @@ def _pass(
     all_batches: set[str],
     failing_dims: bool,
     maxima: Sequence[tuple[str, str]] = (),
+    keep: str | None = None,
+    considered: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """One SELECT over ``target``: per batch and keys, rows and per-rule element / unexpected counts
     (``e_i``, ``u_i``), rows failing a rule of each dimension (``f_<dimension>``) and, for each
-    ``(expression, name)`` of ``maxima``, the largest value of the expression."""
+    ``(expression, name)`` of ``maxima``, the largest value of the expression.
+
+    ``keep``: also collect each rule's failing ``_ROW`` values (``r_i``, a list per group) and keep the
+    grouped result as the temporary table of that name (the gate selects the failing rows from it, so
+    the rules are evaluated once). ``considered``: rule id → SQL of the rows a rule's ``mostly`` divides
+    by; counted as ``c_i`` (rows it applies to that are considered)."""
     sources = [_key_source(dom, k, target) for k in keys]
     key_sql = [
         f"coalesce(t.{ident(src)}, '') AS {ident(k)}" if src in target_cols else f"'' AS {ident(k)}"
@@ -458,6 +474,12 @@ def _pass(
         aggs.append(f"count(*) FILTER (WHERE a_{i}) AS e_{i}")
         aggs.append(f"count(*) FILTER (WHERE x_{i}) AS u_{i}")
         fail_terms[c.rule.dimension].append(f"x_{i}")
+        if keep:
+            aggs.append(f"list(dq_r) FILTER (WHERE x_{i}) AS r_{i}")
+        cons = (considered or {}).get(c.rule.rule_id)
+        if cons is not None:
+            flags.append(f"coalesce({applies}, false) AND coalesce({cons}, false) AS k_{i}")
+            aggs.append(f"count(*) FILTER (WHERE k_{i}) AS c_{i}")
     if failing_dims:
         for d in DIMENSIONS:
             terms = fail_terms[d]
@@ -470,9 +492,17 @@ def _pass(
     if lets:
         source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in lets.items())} FROM {source})"
     outer = ", ".join(["batch", *(ident(k) for k in keys), *aggs])
-    inner = ", ".join([f"t.{BATCH_COLUMN} AS batch", *key_sql, *flags])
+    inner = ", ".join(
+        [f"t.{BATCH_COLUMN} AS batch", *key_sql, *flags, *([f"t.{ROW_COLUMN} AS dq_r"] if keep else [])]
+    )
     sql = f"{with_sql}SELECT {outer} FROM (SELECT {inner} FROM {source} t {' '.join(joins.values())}) GROUP BY ALL"
-    return con.execute(sql).df()
+    if not keep:
+        return con.execute(sql).df()
+    con.execute(f"CREATE TEMP TABLE {ident(keep)} AS {sql}")
+    lists = ", ".join(f"r_{i}" for i in range(len(compiled)))
+    return con.execute(
+        f"SELECT * EXCLUDE ({lists}) FROM {ident(keep)}" if lists else f"SELECT * FROM {ident(keep)}"
+    ).df()
 
 
 def _collect(df: pd.DataFrame, crs: list[CompiledRule], keys: Sequence[str]) -> list[pd.DataFrame]:
@@ -690,6 +720,8 @@ def count_batches(
     storage: str = "auto",
     ordinal_rows: bool = False,
     on_counted: Callable[[CountedRun], None] | None = None,
+    keep_failing: bool = False,
+    considered: Callable[[Rule], str | None] | None = None,
 ) -> EngineCounts:
     """Count every rule of ``mode`` over one or many batches in DuckDB (see the module docstring).
 
@@ -709,7 +741,10 @@ def count_batches(
     For the QA gate (:mod:`toolkit.gate`): ``ordinal_rows`` numbers each record as the loader does
     (``_ROW`` = its row in the file, header = 1) instead of DuckDB's row id; ``on_counted`` is called
     with a :class:`CountedRun` once everything is counted, while the DuckDB connection is still open
-    (the gate queries the failing rows there). The failing rows of rules validated by Great
+    (the gate queries the failing rows there). ``keep_failing``: each table's pass also keeps its
+    rules' failing rows (:attr:`CountedRun.failing`), so the gate needs no second evaluation;
+    ``considered``: rule → SQL of the rows its ``mostly`` divides by (``None``: not needed), counted in
+    the same pass (:attr:`CountedRun.considered`). The failing rows of rules validated by Great
     Expectations are kept in :attr:`EngineCounts.gx_problems`.
 
     Raises the loader's :class:`~toolkit.errors.InputError` for an unusable batch and
@@ -802,12 +837,21 @@ def count_batches(
             as_of_text: dict[str, str | None] = dict.fromkeys(s.batches)
             unit_names: dict[str, str] = {}
             all_b = set(s.batches)
+            kept: dict[str, str] = {}
+            considered_n: dict[str, int] = {}
             for code, t in s.tables.items():
                 if not t.sources:
                     continue
                 crs = compiled.get(code, [])
                 asof = _as_of_aggs(dom, t) if as_of is None else []
                 names = _unit_name_aggs(dom, t, keys)
+                cons = {
+                    c.rule.rule_id: sql
+                    for c in crs
+                    if considered is not None and (sql := considered(c.rule)) is not None
+                }
+                if keep_failing:
+                    kept[code] = f"dq_failing_{len(kept)}"
                 _log(progress, f"counting {code}: {len(crs)} rule(s)")
                 df = _pass(
                     con,
@@ -820,8 +864,13 @@ def count_batches(
                     all_b,
                     True,
                     [*asof, *names],
+                    keep=kept.get(code),
+                    considered=cons,
                 )
                 long += _collect(df, crs, keys)
+                for i, c in enumerate(crs):
+                    if c.rule.rule_id in cons:
+                        considered_n[c.rule.rule_id] = int(df[f"c_{i}"].sum())
                 if names:
                     for u, n in df.groupby(UNIT_KEY)["dq_unit_name"].max().items():
                         if isinstance(n, str) and n and u:
@@ -868,6 +917,8 @@ def count_batches(
                         target_cols=target_cols,
                         as_of=as_of_by_batch,
                         rows=rows,
+                        failing=kept,
+                        considered=considered_n,
                     )
                 )
         finally:

@@ -40,6 +40,7 @@ from toolkit.engine import UNIT_KEY, CountedRun, _log, count_batches
 from toolkit.errors import ConfigError, InputError
 from toolkit.loading import ROW_COLUMN, Batch, discover_tables, read_table
 from toolkit.masking import Masker, person_names
+from toolkit.results import PROBLEM_COLUMNS, CheckResult, RuleResult
 from toolkit.sheets import append_csv, write_csv
 from toolkit.views import BATCH_COLUMN
 
@@ -159,18 +160,20 @@ class _ProblemWriter:
         if path is not None:
             write_csv(dom.with_legacy(pd.DataFrame(columns=self.columns)), path)
 
-        self.pending: list[dict[str, Any]] = []
+        self.pending: list[pd.DataFrame] = []
+        self.pending_rows = 0
 
-    def add_records(self, records: list[dict[str, Any]]) -> None:
+    def add_frame(self, frame: pd.DataFrame) -> None:
         """Buffer rows; written in chunks of :data:`_CHUNK` (one CSV append per chunk, not per rule)."""
-        self.pending += records
-        if len(self.pending) >= _CHUNK:
+        self.pending.append(frame)
+        self.pending_rows += len(frame)
+        if self.pending_rows >= _CHUNK:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
-            frame, self.pending = pd.DataFrame.from_records(self.pending), []
-            self.add(frame)
+            frames, self.pending, self.pending_rows = self.pending, [], 0
+            self.add(frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True))
 
     def add(self, frame: pd.DataFrame) -> None:
         if frame.empty:
@@ -192,8 +195,6 @@ class _ProblemWriter:
 
 
 def problem_columns(dom: Domain) -> list[str]:
-    from toolkit.gx_check import PROBLEM_COLUMNS
-
     return PROBLEM_COLUMNS[:5] + dom.problem_fields + PROBLEM_COLUMNS[5:]
 
 
@@ -224,35 +225,56 @@ def _problem_rows(
             cache[key] = masker.value(field_code, value)
         return cache[key]
 
-    # one scan per table or view: its rows failing any rule, with a flag per rule, kept in a temporary table
+    texts: dict[Any, Any] = {}
+
+    def text(value: Any) -> Any:
+        if value not in texts:
+            texts[value] = masker.text(value)
+        return texts[value]
+
+    # the failing rows of each table or view, with the rule they fail, kept in a temporary table: a table's
+    # counting pass kept them (run.failing), a view's are selected here (one scan, a flag per rule)
     failed: dict[str, str] = {}
     flag: dict[str, str] = {}
-    for k, (target, crs) in enumerate(sorted(run.compiled.items())):
-        crs = [c for c in crs if batch in run.evaluated_in.get(c.rule.rule_id, set())]
+    for k, (target, all_crs) in enumerate(sorted(run.compiled.items())):
+        crs = [c for c in all_crs if batch in run.evaluated_in.get(c.rule.rule_id, set())]
         if not crs:
             continue
-        ctes: dict[str, str] = {}
-        joins: dict[str, str] = {}
-        lets: dict[str, str] = {}
-        flags = []
-        for i, c in enumerate(crs):
-            ctes.update({n: s.replace("{target}", ident(target)) for n, s in c.ctes})
-            joins.update(dict(c.joins))
-            lets.update(dict(c.lets))
-            flags.append(
-                f"CASE WHEN {c.condition or 'true'} THEN coalesce({c.unexpected}, false) ELSE false END AS dq_x{i}"
-            )
-            flag[c.rule.rule_id] = f"dq_x{i}"
-        with_sql = ("WITH " + ", ".join(f"{n} AS ({s})" for n, s in ctes.items()) + " ") if ctes else ""
-        source = ident(target)
-        if lets:
-            source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in lets.items())} FROM {source})"
         name = f"dq_failed_{k}"
-        any_flag = " OR ".join(f"dq_x{i}" for i in range(len(crs)))
-        con.execute(
-            f"CREATE TEMP TABLE {name} AS {with_sql}SELECT * FROM "
-            f"(SELECT t.*, {', '.join(flags)} FROM {source} t {' '.join(joins.values())}) WHERE {any_flag}"
-        )
+        if target in run.failing:
+            parts = " UNION ALL ".join(
+                f"SELECT {i} AS dq_rule, batch, r_{i} AS dq_rows FROM {ident(run.failing[target])}"
+                for i, c in enumerate(all_crs)
+                if c in crs
+            )
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS SELECT t.*, p.dq_rule FROM "
+                f"(SELECT dq_rule, batch, unnest(dq_rows) AS dq_r FROM ({parts})) p "
+                f"JOIN {ident(target)} t ON t.{ROW_COLUMN} = p.dq_r AND t.{BATCH_COLUMN} = p.batch"
+            )
+            flag.update({c.rule.rule_id: f"dq_rule = {i}" for i, c in enumerate(all_crs)})
+        else:
+            ctes: dict[str, str] = {}
+            joins: dict[str, str] = {}
+            lets: dict[str, str] = {}
+            flags = []
+            for i, c in enumerate(crs):
+                ctes.update({n: s.replace("{target}", ident(target)) for n, s in c.ctes})
+                joins.update(dict(c.joins))
+                lets.update(dict(c.lets))
+                flags.append(
+                    f"CASE WHEN {c.condition or 'true'} THEN coalesce({c.unexpected}, false) ELSE false END AS dq_x{i}"
+                )
+                flag[c.rule.rule_id] = f"dq_x{i}"
+            with_sql = ("WITH " + ", ".join(f"{n} AS ({s})" for n, s in ctes.items()) + " ") if ctes else ""
+            source = ident(target)
+            if lets:
+                source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in lets.items())} FROM {source})"
+            any_flag = " OR ".join(f"dq_x{i}" for i in range(len(crs)))
+            con.execute(
+                f"CREATE TEMP TABLE {name} AS {with_sql}SELECT * FROM "
+                f"(SELECT t.*, {', '.join(flags)} FROM {source} t {' '.join(joins.values())}) WHERE {any_flag}"
+            )
         failed[target] = name
         _log(progress, f"failing rows of {target} selected")
 
@@ -296,74 +318,80 @@ def _problem_rows(
             *(f"{brow(k)} AS {ident('k_' + k)}" for k in keys),
             *(f"{brow(f)} AS {ident('p_' + f)}" for f in present_extra),
         ]
-        ctes = {n: s.replace("{target}", ident(target)) for n, s in c.ctes}
-        with_sql = ("WITH " + ", ".join(f"{n} AS ({s})" for n, s in ctes.items()) + " ") if ctes else ""
-        source = ident(target)
-        if c.lets:
-            source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in c.lets)} FROM {source})"
-        joins = " ".join(dict(c.joins).values())
         base_join = (
             f" LEFT JOIN {ident(rule.table)} dq_base ON dq_base.{ROW_COLUMN} = t.{ROW_COLUMN}"
             f" AND dq_base.{BATCH_COLUMN} = t.{BATCH_COLUMN}"
             if has_base
             else ""
         )
-        applies = c.condition or "true"
-        if rule.tolerance > 0:
+        if rule.tolerance > 0 and rid not in run.considered:
             cons = _considered_sql(rule)
             if cons is not None:
+                ctes = {n: s.replace("{target}", ident(target)) for n, s in c.ctes}
+                with_sql = (
+                    ("WITH " + ", ".join(f"{n} AS ({s})" for n, s in ctes.items()) + " ") if ctes else ""
+                )
+                source = ident(target)
+                if c.lets:
+                    source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in c.lets)} FROM {source})"
+                joins = " ".join(dict(c.joins).values())
                 considered[rid] = int(
                     con.execute(
                         f"{with_sql}SELECT count(*) FROM {source} t {joins} "
-                        f"WHERE coalesce({applies}, false) AND ({cons})"
+                        f"WHERE coalesce({c.condition or 'true'}, false) AND ({cons})"
                     ).fetchone()[0]  # type: ignore[index]
                 )
+        elif rid in run.considered:
+            considered[rid] = run.considered[rid]
         sql = (
             f"SELECT {', '.join(selects)} FROM (SELECT * FROM {failed[target]} WHERE {flag[rid]}) t{base_join} "
             f"ORDER BY TRY_CAST(t.{ROW_COLUMN} AS BIGINT), t.{ROW_COLUMN}"
         )
-        cur = con.execute(sql)
         sample = samples.setdefault(rid, FailingSample())
         kept = failing_rows.setdefault(rid, [])
-        file_name = files.get(rule.table, "")
-        while True:
-            rows = cur.fetchmany(_CHUNK)
-            if not rows:
-                break
-            recs = []
-            for r in rows:
-                row, u, v = r[0], r[1], r[2]
-                kvals = r[3 : 3 + len(keys)]
-                evals = r[3 + len(keys) :]
-                detail = ""
-                if rule.type == "expect_column_values_to_be_valid_unit_number" and isinstance(v, str):
-                    detail = validators.unit_number_problem(v) or ""
-                masked = mask(rule.field, v)
-                kept.append(str(row))
-                if len(sample.values) < SAMPLE_VALUES:
-                    sample.values.append(masked)
-                recs.append(
-                    {
-                        "rule_id": rid,
-                        "table": rule.table,
-                        "unit_code": masker.text(u),
-                        "unit_name": unit_names.get(u, ""),
-                        "record_key": "|".join(
-                            str(mask(k, kv) or "") for k, kv in zip(keys, kvals, strict=True)
-                        ),
-                        **{f: mask(f, ev) for f, ev in zip(present_extra, evals, strict=True)},
-                        "field": rule.field,
-                        "value_masked": masked,
-                        "message_zh": rule.meta["message_zh"],
-                        "fix_zh": rule.meta["fix_zh"],
-                        "detail_zh": masker.text(detail),
-                        "severity": rule.severity,
-                        "dimension": rule.dimension,
-                        "file": masker.text(file_name),
-                        "row": str(row),
-                    }
-                )
-            writer.add_records(recs)
+        constant = {
+            "rule_id": rid,
+            "table": rule.table,
+            "field": rule.field,
+            "message_zh": rule.meta["message_zh"],
+            "fix_zh": rule.meta["fix_zh"],
+            "severity": rule.severity,
+            "dimension": rule.dimension,
+            "file": text(files.get(rule.table, "")),
+        }
+        unit_number = rule.type == "expect_column_values_to_be_valid_unit_number"
+        for chunk in con.sql(sql).to_arrow_reader(_CHUNK):  # in ORDER BY's order (DB-API Arrow may not)
+            cols = [chunk.column(j).to_pylist() for j in range(chunk.num_columns)]
+            rows, units, values = cols[0], cols[1], cols[2]
+            n = len(rows)
+            masked = [mask(rule.field, v) for v in values]
+            kept.extend(str(r) for r in rows)
+            if len(sample.values) < SAMPLE_VALUES:
+                sample.values.extend(masked[: SAMPLE_VALUES - len(sample.values)])
+            mkeys = [[mask(k, v) for v in kc] for k, kc in zip(keys, cols[3 : 3 + len(keys)], strict=True)]
+            frame = {
+                **{name: [value] * n for name, value in constant.items()},
+                "unit_code": [text(u) for u in units],
+                "unit_name": [unit_names.get(u, "") for u in units],
+                "record_key": ["|".join(str(x or "") for x in t) for t in zip(*mkeys, strict=True)]
+                if keys
+                else [""] * n,
+                **{
+                    f: [mask(f, v) for v in ec]
+                    for f, ec in zip(present_extra, cols[3 + len(keys) :], strict=True)
+                },
+                "value_masked": masked,
+                "detail_zh": [
+                    text(
+                        (validators.unit_number_problem(v) or "")
+                        if unit_number and isinstance(v, str)
+                        else ""
+                    )
+                    for v in values
+                ],
+                "row": [str(r) for r in rows],
+            }
+            writer.add_frame(pd.DataFrame(frame))
 
 
 def _gx_success(rule: Rule, element: int, unexpected: int, considered: int | None) -> bool:
@@ -393,8 +421,6 @@ def run_engine_check(
 ) -> Any:
     """Check one batch on the engine; returns a :class:`toolkit.check.CheckResult` (see the module
     docstring). ``problems_path``: stream the problem list to this CSV (else it is kept in memory)."""
-    from toolkit.gx_check import CheckResult, RuleResult
-
     started = dt.datetime.now()
     t0 = time.perf_counter()
     folder = Path(batch_dir)
@@ -442,6 +468,8 @@ def run_engine_check(
         work_dir=work_dir,
         ordinal_rows=True,
         on_counted=on_counted,
+        keep_failing=True,
+        considered=lambda rule: _considered_sql(rule) if rule.tolerance > 0 else None,
     )
     masker: Masker = state["masker"]
     names: dict[str, str] = state["names"]

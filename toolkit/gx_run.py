@@ -24,7 +24,6 @@ import io
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,7 @@ import toolkit.gx_expectations  # noqa: F401  (registers the custom expectations
 from toolkit.domain import Rule
 from toolkit.loading import ROW_COLUMN
 from toolkit.masking import Masker
+from toolkit.results import RuleResult
 
 __all__ = ["CSP", "RuleResult", "docs_from_results", "harden_docs", "run_checkpoint"]
 
@@ -64,16 +64,6 @@ CSP = (
     "img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'; connect-src 'none'"
 )
-
-
-@dataclass
-class RuleResult:
-    rule: Rule
-    success: bool
-    element_count: int
-    unexpected_count: int
-    unexpected_rows: list[str]  # _ROW values
-    error: str | None = None
 
 
 def _context(docs_dir: Path | None):

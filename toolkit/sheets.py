@@ -157,6 +157,12 @@ def _safe_column(col: pd.Series) -> pd.Series:
         col = col.copy()
         col[suspect] = col[suspect].map(csv_cell)
         return col
+    try:  # the distinct values only: a problem list repeats its rule, message and unit on every row
+        uniques = pd.unique(col.dropna())
+    except TypeError:  # unhashable cells
+        return col.map(csv_cell, na_action="ignore")
+    if all(not isinstance(v, str) or csv_cell(v) == v for v in uniques):
+        return col
     return col.map(csv_cell, na_action="ignore")
 
 
