@@ -3,26 +3,33 @@ read of the same files (the read floor) and ``dq check --engine gx``.
 
 Usage::
 
-    python benchmarks/bench_gate.py [--work DIR] [--sizes 1,10] [--gx-size 1] [--memory-limit 1.5GB]
+    python benchmarks/bench_gate.py [--work DIR] [--sizes 1,10] [--gx-size 1] [--pg-size 1] [--spark-size 1]
+                                    [--memory-limit 1.5GB]
 
 ``--sizes``: bdc stock sizes in millions of registrations (QLT_FW_FDCQ_YZ rows, plus ~1.39 holders and
 0.25 mortgages each; the 1 M stock is generated once and larger ones replicated from it, as in
 ``bench_engine.py``, whose data folder is the default ``--work``). A size below 1 (``0.1``) is generated
 directly with that many registrations. ``--gx-size``: the size at which ``--engine gx`` is measured too
-(``0`` = not at all; Great Expectations needs ~6 GiB and minutes per million).
+(``0`` = not at all; Great Expectations needs ~6 GiB and minutes per million). ``--pg-size`` / ``--spark-size``:
+the size at which the gate reads PostgreSQL and the count runs on local Spark (``0`` = not at all).
 
 Each measurement runs in its own process (wall time, CPU time and peak RSS from ``os.wait4``):
 
 * ``floor``: DuckDB reads every column of every table file (all text, the whitespace-only = empty rule,
   blank rows skipped) and counts the rows — the least any engine has to do;
-* ``count``: :func:`toolkit.engine.count_batches` — every stock rule counted per unit (``dq score``'s work);
+* ``count``: ``dq count --mode stock`` — every stock rule counted per unit (``dq score``'s work), no
+  problem list;
 * ``gate``: ``dq check --mode stock`` (default engine): counts, the gate, ``problems.csv`` streamed,
   ``summary.json``, ``report.html`` and Data Docs — the command a QA person runs;
-* ``gx``: ``dq check --mode stock --engine gx``.
+* ``gx``: ``dq check --mode stock --engine gx``;
+* ``pg``: the gate reading the same tables from PostgreSQL (``dq check --source postgresql://…``; a private
+  server started from Debian's binaries as in ``tests/test_postgres.py``, the files copied in first —
+  loading time printed, not measured);
+* ``spark``: ``dq count --engine spark --master local[2]``.
 
-Checks printed: gate's ``counts.csv`` identical to gx's and the problem keys (rule, unit, record key,
-row) identical; ratios gate / count (target ≤ 1.3), count / floor (target ≤ 5), gx / gate (target ≥ 15),
-gate peak (target ≤ 2.5 GiB). Not a test.
+Checks printed: gate's ``counts.csv`` identical to gx's and to pg's, the problem keys (rule, unit, record
+key, row) identical, spark's ``counts.csv`` identical to count's; ratios gate / count (target ≤ 1.3),
+count / floor (target ≤ 5), gx / gate (target ≥ 15), gate peak (target ≤ 2.5 GiB). Not a test.
 """
 
 from __future__ import annotations
@@ -88,13 +95,6 @@ def worker_floor(batch: Path, memory_limit: str) -> dict:
     return {"rows": rows}
 
 
-def worker_count(batch: Path, memory_limit: str) -> dict:
-    from toolkit.engine import count_batches
-
-    res = count_batches(batch, domain="bdc", mode="stock", memory_limit=memory_limit)
-    return {"rows": int(res.files.rows_read.sum())}
-
-
 # ------------------------------------------------------------------------------------------------ driver
 
 
@@ -129,24 +129,52 @@ def worker_cmd(kind: str, batch: Path, a: argparse.Namespace) -> list[str]:
     ]
 
 
-def dq_check(batch: Path, out: Path, engine: str, a: argparse.Namespace) -> list[str]:
-    dq = str(Path(sys.executable).with_name("dq"))
-    return [
-        dq,
-        "check",
-        "--domain",
-        "bdc",
-        "--mode",
-        "stock",
-        "--input",
-        str(batch),
-        "--out",
-        str(out),
-        "--engine",
-        engine,
-        "--memory-limit",
-        a.memory_limit,
-    ]
+def dq(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("dq")), *args]
+
+
+def dq_check(source: str, out: Path, engine: str, a: argparse.Namespace) -> list[str]:
+    flag = "--source" if source.startswith("postgresql://") else "--input"
+    return dq(
+        "check", "--domain", "bdc", "--mode", "stock", flag, source, "--out", str(out),
+        "--engine", engine, "--memory-limit", a.memory_limit,
+    )  # fmt: skip
+
+
+def dq_count(batch: Path, out: Path, engine: str, a: argparse.Namespace) -> list[str]:
+    extra = ["--master", "local[2]"] if engine == "spark" else ["--memory-limit", a.memory_limit]
+    return dq("count", "--domain", "bdc", "--mode", "stock", "--input", str(batch), "--out", str(out),
+              "--engine", engine, *extra)  # fmt: skip
+
+
+def load_postgres(batch: Path) -> tuple[object, str]:
+    """A private PostgreSQL server holding the batch's tables (all text, COPY from the CSV files)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from test_postgres import PgServer
+
+    t0 = time.perf_counter()
+    server = PgServer()
+    with server.connect() as conn:
+        conn.execute("CREATE SCHEMA bench")
+        for t in TABLES:
+            path = batch / f"{t}.csv"
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                header = next(csv.reader(fh))
+            cols = ", ".join('"' + c.lower().replace('"', '""') + '" text' for c in header)
+            conn.execute(f'CREATE TABLE bench."{t.lower()}" ({cols})')
+            with (
+                conn.cursor() as cur,
+                cur.copy(f'COPY bench."{t.lower()}" FROM STDIN WITH (FORMAT csv, HEADER true)') as cp,
+            ):
+                with path.open("rb") as fh:
+                    while chunk := fh.read(1 << 20):
+                        cp.write(chunk)
+    print(f"    PostgreSQL loaded in {time.perf_counter() - t0:.0f} s", flush=True)
+    return server, server.url(schema="bench", batch=batch.name)
+
+
+def same_csv(a: Path, b: Path) -> bool:
+    return a.read_bytes() == b.read_bytes()
 
 
 def main() -> None:
@@ -154,13 +182,14 @@ def main() -> None:
     p.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "dq-bench-engine")
     p.add_argument("--sizes", default="1,10", help="stock sizes in millions of registrations")
     p.add_argument("--gx-size", type=float, default=1.0, help="size measured with --engine gx (0: none)")
+    p.add_argument("--pg-size", type=float, default=1.0, help="size read from PostgreSQL (0: none)")
+    p.add_argument("--spark-size", type=float, default=1.0, help="size counted on local Spark (0: none)")
     p.add_argument("--memory-limit", default="1.5GB")
-    p.add_argument("--worker", choices=["floor", "count"], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=["floor"], help=argparse.SUPPRESS)
     p.add_argument("--batch", type=Path, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker:
-        fn = worker_floor if a.worker == "floor" else worker_count
-        print(json.dumps(fn(a.batch, a.memory_limit)))
+        print(json.dumps(worker_floor(a.batch, a.memory_limit)))
         return
 
     import pandas as pd
@@ -168,52 +197,75 @@ def main() -> None:
     from toolkit.sheets import read_csv
 
     a.work.mkdir(parents=True, exist_ok=True)
-    sizes = [float(s) for s in a.sizes.split(",")]
-    if a.gx_size and a.gx_size not in sizes:
-        sizes.append(a.gx_size)
+    sizes = sorted(
+        {float(s) for s in a.sizes.split(",")} | {x for x in (a.gx_size, a.pg_size, a.spark_size) if x}
+    )
     rows: list[dict] = []
-    for size in sorted(sizes):
+    for size in sizes:
         batch = batch_for(size, a.work)
         label = f"{size:g} M"
-        kinds = ["floor", "count", "gate"] + (["gx"] if a.gx_size == size else [])
+        kinds = ["floor", "count", "gate"] + [
+            k for k, x in (("gx", a.gx_size), ("pg", a.pg_size), ("spark", a.spark_size)) if x == size
+        ]
         outs = {}
         for kind in kinds:
             print(f"[{label}] {kind} …", flush=True)
-            if kind in ("floor", "count"):
+            out = a.work / f"gate_{kind}_{size:g}m"
+            shutil.rmtree(out, ignore_errors=True)
+            server = None
+            if kind == "floor":
                 r = measure(worker_cmd(kind, batch, a))
                 if r["exit"] != 0:
                     raise SystemExit(f"{kind} failed: {r['stderr'][-2000:]}")
                 r.update(json.loads(r["stdout"].strip().splitlines()[-1]))
+            elif kind in ("count", "spark"):
+                r = measure(dq_count(batch, out, "spark" if kind == "spark" else "duckdb", a))
+                if r["exit"] != 0:
+                    raise SystemExit(f"dq count ({kind}) failed: {r['stderr'][-2000:]}")
+                r["rows"] = next(x["rows"] for x in rows if x["kind"] == "floor" and x["size"] == label)
             else:
-                out = a.work / f"gate_{kind}_{size:g}m"
-                shutil.rmtree(out, ignore_errors=True)
-                r = measure(dq_check(batch, out, "gx" if kind == "gx" else "duckdb", a))
+                source = str(batch)
+                if kind == "pg":
+                    server, source = load_postgres(batch)
+                try:
+                    r = measure(dq_check(source, out, "gx" if kind == "gx" else "duckdb", a))
+                finally:
+                    if server is not None:
+                        server.stop()
                 if r["exit"] not in (0, 1):
                     raise SystemExit(f"dq check ({kind}) failed: {r['stderr'][-2000:]}")
                 summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
                 r["rows"] = summary["rows_read"]
                 r["problems"] = summary["problems"]
-                outs[kind] = out
+            outs[kind] = out
             r.update(kind=kind, size=label)
             rows.append(r)
             print(
                 f"    {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, peak {r['peak_mib']:.0f} MiB", flush=True
             )
-        if "gx" in outs:
-            same_counts = (outs["gate"] / "counts.csv").read_bytes() == (
-                outs["gx"] / "counts.csv"
-            ).read_bytes()
-            keys = ["rule_id", "unit_code", "record_key", "row"]
+        keys = ["rule_id", "unit_code", "record_key", "row"]
+        for other in ("gx", "pg"):
+            if other not in outs:
+                continue
             pe = read_csv(outs["gate"] / "problems.csv", usecols=keys, keep_default_na=False)
-            pg = read_csv(outs["gx"] / "problems.csv", usecols=keys, keep_default_na=False)
+            po = read_csv(outs[other] / "problems.csv", usecols=keys, keep_default_na=False)
             same_keys = (
                 pe.sort_values(keys)
                 .reset_index(drop=True)
-                .equals(pg.sort_values(keys).reset_index(drop=True))
+                .equals(po.sort_values(keys).reset_index(drop=True))
             )
             print(
-                f"    [{label}] counts.csv identical: {same_counts}; problems.csv keys identical: {same_keys}"
+                f"    [{label}] gate vs {other}: counts.csv identical: "
+                f"{same_csv(outs['gate'] / 'counts.csv', outs[other] / 'counts.csv')}; "
+                f"problems.csv keys identical: {same_keys}"
             )
+        if "spark" in outs:
+            cols = ["batch", "unit_code", "rule_id", "element_count", "unexpected_count", "evaluated"]
+            cd, cs = (
+                read_csv(outs[k] / "counts.csv", usecols=cols, keep_default_na=False)
+                for k in ("count", "spark")
+            )
+            print(f"    [{label}] spark vs count: counts identical: {cd.equals(cs)}")
     print()
     table = pd.DataFrame(rows)
     print(
@@ -228,7 +280,6 @@ def main() -> None:
     by = {(r["kind"], r["size"]): r for r in rows}
     for size in table["size"].unique():
         f, c, g = by.get(("floor", size)), by.get(("count", size)), by.get(("gate", size))
-        x = by.get(("gx", size))
         if c and f:
             print(f"{size}: count / read floor wall = {c['wall'] / f['wall']:.2f} (target ≤ 5)")
         if g and c:
@@ -236,8 +287,15 @@ def main() -> None:
                 f"{size}: gate / count wall = {g['wall'] / c['wall']:.2f} (target ≤ 1.3); "
                 f"gate peak {g['peak_mib'] / 1024:.2f} GiB (target ≤ 2.5)"
             )
-        if x and g:
-            print(f"{size}: gx / gate wall = {x['wall'] / g['wall']:.1f} (target ≥ 15)")
+        for kind, what in (
+            ("gx", "gx / gate (target ≥ 15)"),
+            ("pg", "pg / gate"),
+            ("spark", "spark / count"),
+        ):
+            x = by.get((kind, size))
+            base = g if kind != "spark" else c
+            if x and base:
+                print(f"{size}: {what} wall = {x['wall'] / base['wall']:.2f}")
 
 
 if __name__ == "__main__":

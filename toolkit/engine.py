@@ -137,8 +137,9 @@ class CountedRun:
     as_of: dict[str, dt.datetime | None]
     rows: pd.DataFrame | None
     failing: dict[str, str] = field(default_factory=dict)
-    """With ``keep_failing``: table code → the temporary table holding, per batch and key, the failing
-    ``_ROW`` values of the table's i-th compiled rule in the list column ``r_i``."""
+    """With ``keep_failing``: table or view → the temporary table holding, per batch and key, the rows
+    failing its i-th compiled rule in the list column ``r_i`` (a table's: their ``_ROW``; a view's: the
+    rows themselves, as structs of the view's columns)."""
     considered: dict[str, int] = field(default_factory=dict)
     """With ``considered``: rule id → rows it applies to that its ``mostly`` divides by (tables only)."""
 
@@ -438,6 +439,7 @@ def _pass(
     maxima: Sequence[tuple[str, str]] = (),
     keep: str | None = None,
     considered: Mapping[str, str] | None = None,
+    keep_records: bool = False,
 ) -> pd.DataFrame:
     """One SELECT over ``target``: per batch and keys, rows and per-rule element / unexpected counts
     (``e_i``, ``u_i``), rows failing a rule of each dimension (``f_<dimension>``) and, for each
@@ -445,7 +447,8 @@ def _pass(
 
     ``keep``: also collect each rule's failing ``_ROW`` values (``r_i``, a list per group) and keep the
     grouped result as the temporary table of that name (the gate selects the failing rows from it, so
-    the rules are evaluated once). ``considered``: rule id → SQL of the rows a rule's ``mostly`` divides
+    the rules are evaluated once); with ``keep_records`` the lists hold whole rows (a struct of the
+    target's columns) instead — for views, whose rows are not stored anywhere to join back to. ``considered``: rule id → SQL of the rows a rule's ``mostly`` divides
     by; counted as ``c_i`` (rows it applies to that are considered)."""
     sources = [_key_source(dom, k, target) for k in keys]
     key_sql = [
@@ -493,7 +496,12 @@ def _pass(
         source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in lets.items())} FROM {source})"
     outer = ", ".join(["batch", *(ident(k) for k in keys), *aggs])
     inner = ", ".join(
-        [f"t.{BATCH_COLUMN} AS batch", *key_sql, *flags, *([f"t.{ROW_COLUMN} AS dq_r"] if keep else [])]
+        [
+            f"t.{BATCH_COLUMN} AS batch",
+            *key_sql,
+            *flags,
+            *([f"{_kept_value(target_cols, keep_records)} AS dq_r"] if keep else []),
+        ]
     )
     sql = f"{with_sql}SELECT {outer} FROM (SELECT {inner} FROM {source} t {' '.join(joins.values())}) GROUP BY ALL"
     if not keep:
@@ -503,6 +511,13 @@ def _pass(
     return con.execute(
         f"SELECT * EXCLUDE ({lists}) FROM {ident(keep)}" if lists else f"SELECT * FROM {ident(keep)}"
     ).df()
+
+
+def _kept_value(target_cols: list[str], records: bool) -> str:
+    """What a kept failing-row list holds per row: its ``_ROW``, or the whole row as a struct."""
+    if not records:
+        return f"t.{ROW_COLUMN}"
+    return f"struct_pack({', '.join(f'{ident(c)} := t.{ident(c)}' for c in target_cols)})"
 
 
 def _collect(df: pd.DataFrame, crs: list[CompiledRule], keys: Sequence[str]) -> list[pd.DataFrame]:
@@ -896,7 +911,21 @@ def count_batches(
                 if target in s.tables:
                     continue
                 _log(progress, f"counting {target}: {len(crs)} rule(s)")
-                df = _pass(con, dom, target, crs, keys, target_cols[target], evaluated_in, all_b, False)
+                if keep_failing:
+                    kept[target] = f"dq_failing_{len(kept)}"
+                df = _pass(
+                    con,
+                    dom,
+                    target,
+                    crs,
+                    keys,
+                    target_cols[target],
+                    evaluated_in,
+                    all_b,
+                    False,
+                    keep=kept.get(target),
+                    keep_records=True,
+                )
                 long += _collect(df, crs, keys)
             rows = pd.concat(row_frames, ignore_index=True) if row_frames else None
             file_rows: dict[tuple[str, str], int] = {}

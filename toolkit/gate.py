@@ -41,7 +41,7 @@ from toolkit.errors import ConfigError, InputError
 from toolkit.loading import ROW_COLUMN, Batch, discover_tables, read_table
 from toolkit.masking import Masker, person_names
 from toolkit.results import PROBLEM_COLUMNS, CheckResult, RuleResult
-from toolkit.sheets import append_csv, write_csv
+from toolkit.sheets import append_csv, append_csv_columns, write_csv
 from toolkit.views import BATCH_COLUMN
 
 __all__ = ["SAMPLE_VALUES", "EngineTable", "FailingSample", "run_engine_check"]
@@ -157,23 +157,22 @@ class _ProblemWriter:
         self.count = 0
         self.frames: list[pd.DataFrame] = []
         self.columns = problem_columns(dom)
+        header = list(dom.with_legacy(pd.DataFrame(columns=self.columns)).columns)
+        legacy = {old: std for std, old in dom.legacy_columns.items()}
+        self.sources = [legacy.get(h, h) if h not in self.columns else h for h in header]
         if path is not None:
-            write_csv(dom.with_legacy(pd.DataFrame(columns=self.columns)), path)
+            write_csv(pd.DataFrame(columns=header), path)
 
-        self.pending: list[pd.DataFrame] = []
-        self.pending_rows = 0
-
-    def add_frame(self, frame: pd.DataFrame) -> None:
-        """Buffer rows; written in chunks of :data:`_CHUNK` (one CSV append per chunk, not per rule)."""
-        self.pending.append(frame)
-        self.pending_rows += len(frame)
-        if self.pending_rows >= _CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            frames, self.pending, self.pending_rows = self.pending, [], 0
-            self.add(frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True))
+    def add_columns(self, data: dict[str, list[Any]], n: int) -> None:
+        """Rows given column by column (problem columns; an absent one is empty)."""
+        if not n:
+            return
+        self.count += n
+        if self.path is not None:
+            empty = [None] * n
+            append_csv_columns(self.path, [data.get(c, empty) for c in self.sources])
+        else:
+            self.frames.append(pd.DataFrame(data).reindex(columns=self.columns))
 
     def add(self, frame: pd.DataFrame) -> None:
         if frame.empty:
@@ -186,7 +185,6 @@ class _ProblemWriter:
             self.frames.append(frame)
 
     def frame(self) -> pd.DataFrame | None:
-        self.flush()
         if self.path is not None:
             return None
         if not self.frames:
@@ -232,8 +230,8 @@ def _problem_rows(
             texts[value] = masker.text(value)
         return texts[value]
 
-    # the failing rows of each table or view, with the rule they fail, kept in a temporary table: a table's
-    # counting pass kept them (run.failing), a view's are selected here (one scan, a flag per rule)
+    # the failing rows of each table or view, with the rule they fail, in a temporary table: from the lists
+    # the counting pass kept (run.failing); else selected here (one scan, a flag per rule)
     failed: dict[str, str] = {}
     flag: dict[str, str] = {}
     for k, (target, all_crs) in enumerate(sorted(run.compiled.items())):
@@ -247,11 +245,14 @@ def _problem_rows(
                 for i, c in enumerate(all_crs)
                 if c in crs
             )
-            con.execute(
-                f"CREATE TEMP TABLE {name} AS SELECT t.*, p.dq_rule FROM "
-                f"(SELECT dq_rule, batch, unnest(dq_rows) AS dq_r FROM ({parts})) p "
-                f"JOIN {ident(target)} t ON t.{ROW_COLUMN} = p.dq_r AND t.{BATCH_COLUMN} = p.batch"
-            )
+            pairs = f"(SELECT dq_rule, batch, unnest(dq_rows) AS dq_r FROM ({parts}))"
+            if target in run.tables:  # its failing rows' _ROW: joined back to the stored table
+                con.execute(
+                    f"CREATE TEMP TABLE {name} AS SELECT t.*, p.dq_rule FROM {pairs} p "
+                    f"JOIN {ident(target)} t ON t.{ROW_COLUMN} = p.dq_r AND t.{BATCH_COLUMN} = p.batch"
+                )
+            else:  # a view's failing rows themselves
+                con.execute(f"CREATE TEMP TABLE {name} AS SELECT dq_rule, unnest(dq_r) FROM {pairs}")
             flag.update({c.rule.rule_id: f"dq_rule = {i}" for i, c in enumerate(all_crs)})
         else:
             ctes: dict[str, str] = {}
@@ -391,7 +392,7 @@ def _problem_rows(
                 ],
                 "row": [str(r) for r in rows],
             }
-            writer.add_frame(pd.DataFrame(frame))
+            writer.add_columns(frame, n)
 
 
 def _gx_success(rule: Rule, element: int, unexpected: int, considered: int | None) -> bool:
@@ -473,7 +474,6 @@ def run_engine_check(
     )
     masker: Masker = state["masker"]
     names: dict[str, str] = state["names"]
-    writer.flush()
     for frame in counts_run.gx_problems:  # rules validated by Great Expectations
         for rid, row in zip(frame["rule_id"], frame["row"], strict=True):
             failing_rows.setdefault(str(rid), []).append(str(row))

@@ -29,10 +29,11 @@ itself (the quote prefix is a cell style, not part of the value).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ __all__ = [
     "FORMULA_PREFIXES",
     "PLAIN_NUMBER",
     "append_csv",
+    "append_csv_columns",
     "csv_cell",
     "frames_to_xlsx",
     "guard_workbook",
@@ -146,6 +148,10 @@ def _texty(series: pd.Series) -> bool:
 _ARROW_SUSPECT = "^[" + re.escape("".join(FORMULA_PREFIXES)) + "]|[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]"
 
 
+# the same for a Python str, which may also hold a lone surrogate
+_CELL_SUSPECT = re.compile(_ARROW_SUSPECT + "|[\ud800-\udfff]")
+
+
 def _safe_column(col: pd.Series) -> pd.Series:
     dtype = col.dtype
     if isinstance(dtype, pd.CategoricalDtype):
@@ -198,11 +204,34 @@ def append_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
+def append_csv_columns(path: str | Path, columns: Sequence[Sequence[Any]]) -> int:
+    """Append rows given column by column (each a sequence of ``str`` or ``None``, all of one length) to a
+    CSV that :func:`write_csv` started (header written): the cells :func:`append_csv` would write —
+    :func:`csv_cell` on every text, ``None`` as an empty cell — without building a data frame (for long
+    problem lists). Returns the number of rows appended."""
+    cols = []
+    for values in columns:
+        bad = {
+            v
+            for v in set(values)
+            if v is not None and (not isinstance(v, str) or (_CELL_SUSPECT.search(v) and csv_cell(v) != v))
+        }
+        if bad:  # formula-like or control characters; a missing float (NaN) is an empty cell, as pandas
+            values = [
+                None if isinstance(v, float) and math.isnan(v) else csv_cell(v) if v in bad else v
+                for v in values
+            ]
+        cols.append(values)
+    rows = list(zip(*cols, strict=True))
+    with Path(path).open("a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    return len(rows)
+
+
 def relabel_csv_column(path: str | Path, column: str, mapping: dict[str, str]) -> int:
     """Rewrite one column of a CSV written here, value by value through ``mapping`` (others unchanged),
     streaming row by row (a problem list may be larger than memory); a new value gets :func:`csv_cell`.
     Returns the number of cells changed. A file without that column is left alone."""
-    import csv
     import os
 
     path = Path(path)
