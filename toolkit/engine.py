@@ -72,6 +72,8 @@ __all__ = [
 
 #: The grouping key that stands for each table's unit column (see :class:`toolkit.domain.Unit`).
 UNIT_KEY = "unit_code"
+#: Rules per BIGINT bit mask of :attr:`CountedRun.failing`.
+MASK_BITS = 62
 COUNT_COLUMNS = [
     "rule_id",
     "table",
@@ -138,8 +140,10 @@ class CountedRun:
     rows: pd.DataFrame | None
     failing: dict[str, str] = field(default_factory=dict)
     """With ``keep_failing``: table or view → the temporary table holding, per batch and key, the rows
-    failing its i-th compiled rule in the list column ``r_i`` (a table's: their ``_ROW``; a view's: the
-    rows themselves, as structs of the view's columns)."""
+    failing any of its compiled rules in the list column ``dq_failing``: one struct per row, ``r`` the
+    row (a table's: its ``_ROW``; a view's: the row itself, a struct of the view's columns) and bit
+    masks ``m0``, ``m1`` … — the i-th compiled rule fails the row when bit ``i % MASK_BITS`` of
+    ``m{i // MASK_BITS}`` is set."""
     considered: dict[str, int] = field(default_factory=dict)
     """With ``considered``: rule id → rows it applies to that its ``mostly`` divides by (tables only)."""
 
@@ -445,10 +449,11 @@ def _pass(
     (``e_i``, ``u_i``), rows failing a rule of each dimension (``f_<dimension>``) and, for each
     ``(expression, name)`` of ``maxima``, the largest value of the expression.
 
-    ``keep``: also collect each rule's failing ``_ROW`` values (``r_i``, a list per group) and keep the
-    grouped result as the temporary table of that name (the gate selects the failing rows from it, so
-    the rules are evaluated once); with ``keep_records`` the lists hold whole rows (a struct of the
-    target's columns) instead — for views, whose rows are not stored anywhere to join back to. ``considered``: rule id → SQL of the rows a rule's ``mostly`` divides
+    ``keep``: also collect the rows failing any rule (``dq_failing``, a list per group, see
+    :attr:`CountedRun.failing`) and keep the grouped result as the temporary table of that name (the
+    gate selects the failing rows from it, so the rules are evaluated once); a row is its ``_ROW``, or
+    with ``keep_records`` the whole row (a struct of the target's columns) — for views, whose rows are
+    not stored anywhere to join back to. ``considered``: rule id → SQL of the rows a rule's ``mostly`` divides
     by; counted as ``c_i`` (rows it applies to that are considered)."""
     sources = [_key_source(dom, k, target) for k in keys]
     key_sql = [
@@ -477,12 +482,20 @@ def _pass(
         aggs.append(f"count(*) FILTER (WHERE a_{i}) AS e_{i}")
         aggs.append(f"count(*) FILTER (WHERE x_{i}) AS u_{i}")
         fail_terms[c.rule.dimension].append(f"x_{i}")
-        if keep:
-            aggs.append(f"list(dq_r) FILTER (WHERE x_{i}) AS r_{i}")
         cons = (considered or {}).get(c.rule.rule_id)
         if cons is not None:
             flags.append(f"coalesce({applies}, false) AND coalesce({cons}, false) AS k_{i}")
             aggs.append(f"count(*) FILTER (WHERE k_{i}) AS c_{i}")
+    if keep and compiled:  # one list per group: each failing row once, with bit masks of the rules it fails
+        masks = [
+            " | ".join(
+                f"(CAST(x_{i} AS BIGINT) << {i - j})" for i in range(j, min(j + MASK_BITS, len(compiled)))
+            )
+            for j in range(0, len(compiled), MASK_BITS)
+        ]
+        element = "{'r': dq_r, " + ", ".join(f"'m{k}': {m}" for k, m in enumerate(masks)) + "}"
+        any_x = " OR ".join(f"x_{i}" for i in range(len(compiled)))
+        aggs.append(f"list({element}) FILTER (WHERE {any_x}) AS dq_failing")
     if failing_dims:
         for d in DIMENSIONS:
             terms = fail_terms[d]
@@ -507,10 +520,7 @@ def _pass(
     if not keep:
         return con.execute(sql).df()
     con.execute(f"CREATE TEMP TABLE {ident(keep)} AS {sql}")
-    lists = ", ".join(f"r_{i}" for i in range(len(compiled)))
-    return con.execute(
-        f"SELECT * EXCLUDE ({lists}) FROM {ident(keep)}" if lists else f"SELECT * FROM {ident(keep)}"
-    ).df()
+    return con.execute(f"SELECT * {'EXCLUDE (dq_failing) ' if compiled else ''}FROM {ident(keep)}").df()
 
 
 def _kept_value(target_cols: list[str], records: bool) -> str:

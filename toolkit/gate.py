@@ -24,7 +24,11 @@ first use. ``result.problems`` reads ``problems.csv`` back on first use when the
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import importlib
+import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +40,7 @@ import pandas as pd
 from toolkit import validators, workdays
 from toolkit.checks.sql import ident
 from toolkit.domain import Domain, Rule
-from toolkit.engine import UNIT_KEY, CountedRun, _log, count_batches
+from toolkit.engine import MASK_BITS, UNIT_KEY, CountedRun, _log, count_batches
 from toolkit.errors import ConfigError, InputError
 from toolkit.loading import ROW_COLUMN, Batch, discover_tables, read_table
 from toolkit.masking import Masker, person_names
@@ -240,20 +244,22 @@ def _problem_rows(
             continue
         name = f"dq_failed_{k}"
         if target in run.failing:
-            parts = " UNION ALL ".join(
-                f"SELECT {i} AS dq_rule, batch, r_{i} AS dq_rows FROM {ident(run.failing[target])}"
-                for i, c in enumerate(all_crs)
-                if c in crs
-            )
-            pairs = f"(SELECT dq_rule, batch, unnest(dq_rows) AS dq_r FROM ({parts}))"
+            nmasks = (len(all_crs) + MASK_BITS - 1) // MASK_BITS
+            masks = ", ".join(f"p.e.m{j} AS dq_m{j}" for j in range(nmasks))
+            rows = f"(SELECT batch, unnest(dq_failing) AS e FROM {ident(run.failing[target])})"
             if target in run.tables:  # its failing rows' _ROW: joined back to the stored table
                 con.execute(
-                    f"CREATE TEMP TABLE {name} AS SELECT t.*, p.dq_rule FROM {pairs} p "
-                    f"JOIN {ident(target)} t ON t.{ROW_COLUMN} = p.dq_r AND t.{BATCH_COLUMN} = p.batch"
+                    f"CREATE TEMP TABLE {name} AS SELECT t.*, {masks} FROM {rows} p "
+                    f"JOIN {ident(target)} t ON t.{ROW_COLUMN} = p.e.r AND t.{BATCH_COLUMN} = p.batch"
                 )
             else:  # a view's failing rows themselves
-                con.execute(f"CREATE TEMP TABLE {name} AS SELECT dq_rule, unnest(dq_r) FROM {pairs}")
-            flag.update({c.rule.rule_id: f"dq_rule = {i}" for i, c in enumerate(all_crs)})
+                con.execute(f"CREATE TEMP TABLE {name} AS SELECT unnest(p.e.r), {masks} FROM {rows} p")
+            flag.update(
+                {
+                    c.rule.rule_id: f"(dq_m{i // MASK_BITS} >> {i % MASK_BITS}) & 1 = 1"
+                    for i, c in enumerate(all_crs)
+                }
+            )
         else:
             ctes: dict[str, str] = {}
             joins: dict[str, str] = {}
@@ -395,6 +401,22 @@ def _problem_rows(
             writer.add_columns(frame, n)
 
 
+def _prefetch(module: str) -> threading.Thread | None:
+    """Import ``module`` in a background thread (Great Expectations, for Data Docs: seconds of Python
+    while DuckDB's passes run in C++ without the interpreter lock); joined before the module is used.
+    A failure is left for the real import to report."""
+    if module in sys.modules:
+        return None
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+
+    thread = threading.Thread(target=run, name=f"dq-import-{module}", daemon=True)
+    thread.start()
+    return thread
+
+
 def _gx_success(rule: Rule, element: int, unexpected: int, considered: int | None) -> bool:
     """Great Expectations' ``success`` from the counts (see the module docstring)."""
     if unexpected == 0:
@@ -436,6 +458,7 @@ def run_engine_check(
             fix_zh="检查不能没有规则：请保留国家规则，或只停用个别规则。",
             fix_en="a check needs rules: keep the national rules, or switch off only some of them.",
         )
+    docs_import = _prefetch("toolkit.gx_run") if docs_dir is not None else None
     state: dict[str, Any] = {}
     writer = _ProblemWriter(dom, problems_path)
     samples: dict[str, FailingSample] = {}
@@ -556,6 +579,8 @@ def run_engine_check(
         samples={rid: s.values for rid, s in samples.items()},
         gx_rules=dict(counts_run.gx_rules),
     )
+    if docs_import is not None:
+        docs_import.join()
     if docs_dir is not None and results:
         from toolkit.gx_run import docs_from_results
 
