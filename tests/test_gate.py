@@ -267,3 +267,30 @@ def test_report_html(cli_runs):
     dom = load_domain("bdc")
     fixes = {r.meta["fix_zh"] for r in dom.rules if r.rule_id in shown}
     assert all(f.replace('"', "&#34;") in text or f in text for f in fixes)
+
+
+def test_row_numbers_count_blank_records_as_the_loader(tmp_path, bdc_kit):
+    """The gate numbers each record by its row in the file (header = 1) with blank records — a line of
+    empty cells, an empty line — counted, as the loader does: problem rows after blank records are the
+    rows ``--engine gx`` reports, and the blank records themselves are never checked."""
+    tables = bdc_kit.valid_tables(bdc_kit.districts(3))
+    for row in tables[bdc_kit.FDCQ][1::2]:
+        row["QLLX"] = "九"  # not a code of the list: one problem per changed row
+    batch = bdc_kit.write_batch(tmp_path / "b", tables)
+    path = batch / f"{bdc_kit.FDCQ}.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blank = "," * (lines[0].count(","))
+    lines[2:2] = [blank, ""]  # after the first record: a record of empty cells and an empty line
+    lines.insert(6, blank)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    gx = run_check(batch, domain="bdc", mode="incremental", engine="gx")
+    eng = run_check(batch, domain="bdc", mode="incremental", engine="duckdb")
+    pd.testing.assert_frame_equal(eng.counts, gx.counts)
+    mine = eng.problems[eng.problems.rule_id.str.contains("qllx")]
+    theirs = gx.problems[gx.problems.rule_id.str.contains("qllx")]
+    assert len(mine) == len(tables[bdc_kit.FDCQ][1::2]) > 0
+    assert mine.row.astype(str).tolist() == theirs.row.astype(str).tolist()
+    assert (
+        eng.batch.tables[bdc_kit.FDCQ].rows == gx.batch.tables[bdc_kit.FDCQ].rows == len(tables[bdc_kit.FDCQ])
+    )
+    pd.testing.assert_frame_equal(_sorted(eng.problems), _sorted(gx.problems))

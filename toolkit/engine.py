@@ -55,7 +55,15 @@ from toolkit.sqlcompile import (
     literal,
     sql_year_between,
 )
-from toolkit.staging import Source, discover, loader_fallback, normalise_sql, prepare_source, recover_csv
+from toolkit.staging import (
+    Source,
+    discover,
+    has_empty_line,
+    loader_fallback,
+    normalise_sql,
+    prepare_source,
+    recover_csv,
+)
 from toolkit.tempdirs import private_tempdir
 from toolkit.views import AS_OF_TABLE, BATCH_COLUMN, sandbox
 from toolkit.views import MACROS as VIEW_MACROS
@@ -649,7 +657,11 @@ def _open(
         files, _unknown, _absent = discover(bdir, required, core=core)
         present[bdir.name] = set(files)
         for code, path in files.items():
-            sources[code].append(prepare_source(bdir.name, code, path, required[code], stage))
+            src = prepare_source(bdir.name, code, path, required[code], stage)
+            if ordinal and src.reader == "csv" and has_empty_line(src.read_path):
+                why = "空行：由加载器读取，空行计为一行 / empty lines: read by the loader, which counts each as a row"
+                src = loader_fallback(src, required[code], stage, why)
+            sources[code].append(src)
         if (i + 1) % 100 == 0:
             _log(progress, f"prepared {i + 1}/{len(batch_dirs)} batches")
     if storage == "auto":

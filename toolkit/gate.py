@@ -217,25 +217,19 @@ def _problem_rows(
     extra = dom.problem_fields
     batch = run.batches[0]
     by_id = {c.rule.rule_id: (target, c) for target, crs in run.compiled.items() for c in crs}
-    cache: dict[tuple[str, Any], Any] = {}
+    caches: dict[str | None, dict[Any, Any]] = {}
 
-    def mask(field_code: str, value: Any) -> Any:
-        key = (field_code, value)
-        if key not in cache:
-            if len(cache) > 200_000:
-                cache.clear()
-            cache[key] = masker.value(field_code, value)
-        return cache[key]
+    def masked(field_code: str | None, values: list[Any]) -> list[Any]:
+        """``values`` masked as cells of ``field_code`` (``None``: as free text), each distinct value once."""
+        done = caches.setdefault(field_code, {})
+        if len(done) > 200_000:
+            done.clear()
+        for v in set(values).difference(done):
+            done[v] = masker.text(v) if field_code is None else masker.value(field_code, v)
+        return [done[v] for v in values]
 
-    texts: dict[Any, Any] = {}
-
-    def text(value: Any) -> Any:
-        if value not in texts:
-            texts[value] = masker.text(value)
-        return texts[value]
-
-    # the failing rows of each table or view, with the rule they fail, in a temporary table: from the lists
-    # the counting pass kept (run.failing); else selected here (one scan, a flag per rule)
+    # the failing rows of each table or view, with bit masks of the rules they fail, in a temporary table:
+    # from the lists the counting pass kept (run.failing), so no rule is evaluated twice
     failed: dict[str, str] = {}
     flag: dict[str, str] = {}
     for k, (target, all_crs) in enumerate(sorted(run.compiled.items())):
@@ -243,45 +237,22 @@ def _problem_rows(
         if not crs:
             continue
         name = f"dq_failed_{k}"
-        if target in run.failing:
-            nmasks = (len(all_crs) + MASK_BITS - 1) // MASK_BITS
-            masks = ", ".join(f"p.e.m{j} AS dq_m{j}" for j in range(nmasks))
-            rows = f"(SELECT batch, unnest(dq_failing) AS e FROM {ident(run.failing[target])})"
-            if target in run.tables:  # its failing rows' _ROW: joined back to the stored table
-                con.execute(
-                    f"CREATE TEMP TABLE {name} AS SELECT t.*, {masks} FROM {rows} p "
-                    f"JOIN {ident(target)} t ON t.{ROW_COLUMN} = p.e.r AND t.{BATCH_COLUMN} = p.batch"
-                )
-            else:  # a view's failing rows themselves
-                con.execute(f"CREATE TEMP TABLE {name} AS SELECT unnest(p.e.r), {masks} FROM {rows} p")
-            flag.update(
-                {
-                    c.rule.rule_id: f"(dq_m{i // MASK_BITS} >> {i % MASK_BITS}) & 1 = 1"
-                    for i, c in enumerate(all_crs)
-                }
-            )
-        else:
-            ctes: dict[str, str] = {}
-            joins: dict[str, str] = {}
-            lets: dict[str, str] = {}
-            flags = []
-            for i, c in enumerate(crs):
-                ctes.update({n: s.replace("{target}", ident(target)) for n, s in c.ctes})
-                joins.update(dict(c.joins))
-                lets.update(dict(c.lets))
-                flags.append(
-                    f"CASE WHEN {c.condition or 'true'} THEN coalesce({c.unexpected}, false) ELSE false END AS dq_x{i}"
-                )
-                flag[c.rule.rule_id] = f"dq_x{i}"
-            with_sql = ("WITH " + ", ".join(f"{n} AS ({s})" for n, s in ctes.items()) + " ") if ctes else ""
-            source = ident(target)
-            if lets:
-                source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in lets.items())} FROM {source})"
-            any_flag = " OR ".join(f"dq_x{i}" for i in range(len(crs)))
+        nmasks = (len(all_crs) + MASK_BITS - 1) // MASK_BITS
+        masks = ", ".join(f"p.e.m{j} AS dq_m{j}" for j in range(nmasks))
+        rows = f"(SELECT batch, unnest(dq_failing) AS e FROM {ident(run.failing[target])})"
+        if target in run.tables:  # its failing rows' _ROW: joined back to the stored table
             con.execute(
-                f"CREATE TEMP TABLE {name} AS {with_sql}SELECT * FROM "
-                f"(SELECT t.*, {', '.join(flags)} FROM {source} t {' '.join(joins.values())}) WHERE {any_flag}"
+                f"CREATE TEMP TABLE {name} AS SELECT t.*, {masks} FROM {rows} p "
+                f"JOIN {ident(target)} t ON t.{ROW_COLUMN} = p.e.r AND t.{BATCH_COLUMN} = p.batch"
             )
+        else:  # a view's failing rows themselves
+            con.execute(f"CREATE TEMP TABLE {name} AS SELECT unnest(p.e.r), {masks} FROM {rows} p")
+        flag.update(
+            {
+                c.rule.rule_id: f"(dq_m{i // MASK_BITS} >> {i % MASK_BITS}) & 1 = 1"
+                for i, c in enumerate(all_crs)
+            }
+        )
         failed[target] = name
         _log(progress, f"failing rows of {target} selected")
 
@@ -364,39 +335,34 @@ def _problem_rows(
             "fix_zh": rule.meta["fix_zh"],
             "severity": rule.severity,
             "dimension": rule.dimension,
-            "file": text(files.get(rule.table, "")),
+            "file": masker.text(files.get(rule.table, "")),
         }
         unit_number = rule.type == "expect_column_values_to_be_valid_unit_number"
         for chunk in con.sql(sql).to_arrow_reader(_CHUNK):  # in ORDER BY's order (DB-API Arrow may not)
             cols = [chunk.column(j).to_pylist() for j in range(chunk.num_columns)]
             rows, units, values = cols[0], cols[1], cols[2]
             n = len(rows)
-            masked = [mask(rule.field, v) for v in values]
-            kept.extend(str(r) for r in rows)
+            shown = masked(rule.field, values)
+            kept.extend(rows)
             if len(sample.values) < SAMPLE_VALUES:
-                sample.values.extend(masked[: SAMPLE_VALUES - len(sample.values)])
-            mkeys = [[mask(k, v) for v in kc] for k, kc in zip(keys, cols[3 : 3 + len(keys)], strict=True)]
+                sample.values.extend(shown[: SAMPLE_VALUES - len(sample.values)])
+            mkeys = [masked(k, kc) for k, kc in zip(keys, cols[3 : 3 + len(keys)], strict=True)]
             frame = {
                 **{name: [value] * n for name, value in constant.items()},
-                "unit_code": [text(u) for u in units],
+                "unit_code": masked(None, units),
                 "unit_name": [unit_names.get(u, "") for u in units],
                 "record_key": ["|".join(str(x or "") for x in t) for t in zip(*mkeys, strict=True)]
                 if keys
                 else [""] * n,
-                **{
-                    f: [mask(f, v) for v in ec]
-                    for f, ec in zip(present_extra, cols[3 + len(keys) :], strict=True)
-                },
-                "value_masked": masked,
-                "detail_zh": [
-                    text(
-                        (validators.unit_number_problem(v) or "")
-                        if unit_number and isinstance(v, str)
-                        else ""
-                    )
-                    for v in values
-                ],
-                "row": [str(r) for r in rows],
+                **{f: masked(f, ec) for f, ec in zip(present_extra, cols[3 + len(keys) :], strict=True)},
+                "value_masked": shown,
+                "detail_zh": masked(
+                    None,
+                    [validators.unit_number_problem(v) or "" if isinstance(v, str) else "" for v in values],
+                )
+                if unit_number
+                else [masker.text("")] * n,
+                "row": rows,
             }
             writer.add_columns(frame, n)
 

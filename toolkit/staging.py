@@ -505,11 +505,17 @@ def _loader_source(
     batch: str, table: str, path: Path, required: Sequence[str] | None, work: Path, why: str
 ) -> Source:
     """Read the file with the loader itself (raising its error if it has one), staged as Parquet."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     loaded = read_table(path, table, required=required)
     frame = loaded.frame.drop(columns=[ROW_COLUMN])
+    rows = pd.to_numeric(loaded.frame[ROW_COLUMN], errors="coerce")
+    if len(rows) and rows.notna().all() and list(rows) != list(range(2, len(rows) + 2)):
+        # blank records keep their place as empty rows: records numbered as read get the loader's _ROW
+        frame = frame.set_axis(rows.astype(int)).reindex(range(2, int(rows.max()) + 1))
+        frame = frame.astype(object).where(frame.notna(), None)
     out = work / f"{batch}__{table}.loader.parquet"
     arrays = [pa.array(list(frame[c]), pa.string()) for c in frame.columns]
     schema = pa.schema([(f"c{i}", pa.string()) for i in range(len(frame.columns))])
@@ -545,6 +551,26 @@ def prepare_source(batch: str, table: str, path: Path, required: Sequence[str] |
     raise UnreadableFileError(  # pragma: no cover - discover() only returns known formats
         f"不支持的文件类型 {path.suffix!r}。", f"unsupported file type {path.suffix!r}.", path=path
     )
+
+
+def has_empty_line(path: Path) -> bool:
+    """``path`` (a CSV file) has an empty line before its last record. DuckDB skips empty lines, the
+    loader counts each as a (blank) record, so row numbers would differ after it. A quoted value holding
+    an empty line also answers ``True`` (the caller then reads the file by the loader: slower, exact)."""
+    import mmap
+
+    size = path.stat().st_size
+    if size == 0:
+        return False
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        end = size
+        while end > 0 and data[end - 1 : end] in (b"\n", b"\r"):  # trailing line ends: after every record
+            end -= 1
+        return (
+            data.find(b"\n\n", 0, end) >= 0
+            or data.find(b"\n\r\n", 0, end) >= 0
+            or data.find(b"\r\r", 0, end) >= 0
+        )
 
 
 def loader_fallback(source: Source, required: Sequence[str] | None, work: Path, why: str) -> Source:
