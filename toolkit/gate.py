@@ -5,12 +5,18 @@ path (``--engine gx``, :func:`toolkit.check.run_check`) without loading the batc
 
 1. the batch is read by DuckDB (:func:`toolkit.engine.count_batches`, memory limit, private temporary
    folder, spilling to disk), each record numbered as the loader numbers it (``_ROW`` = its row in the
-   file, header = 1), and every rule is counted per unit in SQL — the counts of ``counts.csv``;
-2. while the DuckDB connection is open, the failing rows of every compiled rule are selected in SQL
-   (row, unit, value, record key, the pack's ``problem_fields``) and streamed in chunks through the one
-   masking pass (:class:`toolkit.masking.Masker`, knowing the person names of the batch, read in SQL
-   too) to ``problems.csv`` (:func:`toolkit.sheets.append_csv`) — the problem list never exists as a
-   whole in memory; a small sample of masked failing values per rule is kept for Data Docs and the report;
+   file, header = 1, blank records and empty lines counted: the table's row id as read in order; a CSV
+   with an empty line, which DuckDB skips, is read by the loader), and every rule is counted per unit in
+   SQL — the counts of ``counts.csv``; the same pass keeps, per unit, the rows failing any rule with a
+   bit mask of the rules they fail (:attr:`toolkit.engine.CountedRun.failing`), so no rule is evaluated
+   twice;
+2. while the DuckDB connection is open, the kept rows are joined back to their table (a view's rows are
+   kept whole), and each rule's failing rows (row, unit, value, record key, the pack's
+   ``problem_fields``) are read in Arrow chunks, masked column by column through the one masking pass
+   (:class:`toolkit.masking.Masker`, each distinct value once, knowing the person names of the batch,
+   read in SQL too) and appended to ``problems.csv`` (:func:`toolkit.sheets.append_csv_columns`) — the
+   problem list never exists as a whole in memory; a small sample of masked failing values per rule is
+   kept for Data Docs and the report;
 3. the gate: a rule fails when its failing share exceeds its tolerance, computed from the counts exactly
    as Great Expectations computes ``success`` (the share of non-empty values for column rules, of rows
    with both values for column-pair rules, of all rows for ``expect_column_values_to_not_be_null``);
@@ -24,11 +30,7 @@ first use. ``result.problems`` reads ``problems.csv`` back on first use when the
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import importlib
-import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -367,22 +369,6 @@ def _problem_rows(
             writer.add_columns(frame, n)
 
 
-def _prefetch(module: str) -> threading.Thread | None:
-    """Import ``module`` in a background thread (Great Expectations, for Data Docs: seconds of Python
-    while DuckDB's passes run in C++ without the interpreter lock); joined before the module is used.
-    A failure is left for the real import to report."""
-    if module in sys.modules:
-        return None
-
-    def run() -> None:
-        with contextlib.suppress(Exception):
-            importlib.import_module(module)
-
-    thread = threading.Thread(target=run, name=f"dq-import-{module}", daemon=True)
-    thread.start()
-    return thread
-
-
 def _gx_success(rule: Rule, element: int, unexpected: int, considered: int | None) -> bool:
     """Great Expectations' ``success`` from the counts (see the module docstring)."""
     if unexpected == 0:
@@ -424,7 +410,6 @@ def run_engine_check(
             fix_zh="检查不能没有规则：请保留国家规则，或只停用个别规则。",
             fix_en="a check needs rules: keep the national rules, or switch off only some of them.",
         )
-    docs_import = _prefetch("toolkit.gx_run") if docs_dir is not None else None
     state: dict[str, Any] = {}
     writer = _ProblemWriter(dom, problems_path)
     samples: dict[str, FailingSample] = {}
@@ -545,12 +530,11 @@ def run_engine_check(
         samples={rid: s.values for rid, s in samples.items()},
         gx_rules=dict(counts_run.gx_rules),
     )
-    if docs_import is not None:
-        docs_import.join()
     if docs_dir is not None and results:
         from toolkit.gx_run import docs_from_results
 
         _log(progress, "building Data Docs")
         docs_from_results(f"{dom.name}_{mode}", results, result.samples, masker=masker, docs_dir=docs_dir)
+    _log(progress, "checked")
     result.seconds = time.perf_counter() - t0
     return result

@@ -557,20 +557,49 @@ def has_empty_line(path: Path) -> bool:
     """``path`` (a CSV file) has an empty line before its last record. DuckDB skips empty lines, the
     loader counts each as a (blank) record, so row numbers would differ after it. A quoted value holding
     an empty line also answers ``True`` (the caller then reads the file by the loader: slower, exact)."""
-    import mmap
+    import numpy as np
 
-    size = path.stat().st_size
-    if size == 0:
-        return False
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        end = size
-        while end > 0 and data[end - 1 : end] in (b"\n", b"\r"):  # trailing line ends: after every record
-            end -= 1
-        return (
-            data.find(b"\n\n", 0, end) >= 0
-            or data.find(b"\n\r\n", 0, end) >= 0
-            or data.find(b"\r\r", 0, end) >= 0
-        )
+    chunk = 1 << 24
+    prev_end = -2  # offset of the previous chunk's last line end (a line end byte is \n, or \r alone)
+    offset = 0
+    with path.open("rb") as fh:
+        head = fh.read(chunk)
+        first = head.find(b"\n")  # the file's line end, from its first line
+        byte = 13 if first < 0 else 10
+        crlf = first > 0 and head[first - 1 : first] == b"\r"
+        data = head
+        while data:  # in chunks, vectorised: the positions of the line ends, two in a row = an empty line
+            more = fh.read(chunk)
+            if not more:  # the last chunk: trailing line ends follow the last record, they move no row
+                data = data.rstrip(b"\r\n")
+            ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == byte) + offset
+            gap = 2 if crlf else 1  # "\n\r\n": the next \n two bytes on
+            if len(ends) and (ends[0] - prev_end == gap or bool(np.any(np.diff(ends) == gap))):
+                if not crlf or _crlf_empty(path, ends, prev_end):
+                    return True
+            if len(ends):
+                prev_end = int(ends[-1])
+            offset += len(data)
+            data = more
+    return False
+
+
+def _crlf_empty(path: Path, ends: Any, prev_end: int) -> bool:
+    """In a CRLF file, two line ends two bytes apart are an empty line when the byte between is \r."""
+    import numpy as np
+
+    cand = [
+        int(e)
+        for e in np.concatenate([[prev_end], ends])[:-1][np.diff(np.concatenate([[prev_end], ends])) == 2]
+    ]
+    with path.open("rb") as fh:
+        for c in cand:
+            if c < 0:
+                continue
+            fh.seek(c + 1)
+            if fh.read(1) == b"\r":
+                return True
+    return False
 
 
 def loader_fallback(source: Source, required: Sequence[str] | None, work: Path, why: str) -> Source:
