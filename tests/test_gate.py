@@ -294,3 +294,25 @@ def test_row_numbers_count_blank_records_as_the_loader(tmp_path, bdc_kit):
         eng.batch.tables[bdc_kit.FDCQ].rows == gx.batch.tables[bdc_kit.FDCQ].rows == len(tables[bdc_kit.FDCQ])
     )
     pd.testing.assert_frame_equal(_sorted(eng.problems), _sorted(gx.problems))
+
+
+@pytest.mark.parametrize(("engine", "imported"), [("duckdb", False), ("gx", True)])
+def test_only_the_reference_path_imports_great_expectations(samples, tmp_path, engine, imported):
+    """Importing Great Expectations takes seconds: the engine's gate without Data Docs never does, the
+    reference path does (a fresh interpreter each, since another test may have imported it already)."""
+    import subprocess
+    import sys
+
+    batch = _batch(samples["bdc"], "stock")
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys\n"
+        "from toolkit.check import run_check\n"
+        f"run_check({str(batch)!r}, domain='bdc', mode='stock', engine={engine!r})\n"
+        "print('great_expectations' in sys.modules)\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=600
+    )
+    assert out.stdout.strip().splitlines()[-1] == str(imported)

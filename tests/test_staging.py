@@ -19,6 +19,7 @@ from toolkit.staging import has_empty_line
         (b"a,b\r1,2\r\r3,4\r", True),
         (b'a,b\n"x\n\ny",2\n', True),  # an empty line inside a quoted value: the loader reads it (exact)
         (b",\n1,2\n", False),  # a record of empty cells is a line, not an empty line
+        (b'a,b\r\n"x\nz\ny",2\r\n', False),  # CRLF file: two line feeds two bytes apart, no CR between
         (b"", False),
     ],
 )

@@ -45,6 +45,7 @@ from toolkit import validators, workdays
 from toolkit.domain import DIMENSIONS, Domain, Rule, copy_domain, load_domain
 from toolkit.errors import ConfigError
 from toolkit.loading import FORMATS, ROW_COLUMN
+from toolkit.results import COUNT_COLUMNS as CHECK_COUNT_COLUMNS
 from toolkit.sqlcompile import (
     MACROS,
     CompiledRule,
@@ -82,17 +83,8 @@ __all__ = [
 UNIT_KEY = "unit_code"
 #: Rules per BIGINT bit mask of :attr:`CountedRun.failing`.
 MASK_BITS = 62
-COUNT_COLUMNS = [
-    "rule_id",
-    "table",
-    "field",
-    "dimension",
-    "severity",
-    "element_count",
-    "unexpected_count",
-    "evaluated",
-    "engine",
-]
+#: Columns of :attr:`EngineCounts.counts` after ``batch`` and the keys: ``dq check``'s, plus the engine.
+COUNT_COLUMNS = [*CHECK_COUNT_COLUMNS, "engine"]
 
 
 @dataclass
@@ -153,7 +145,7 @@ class CountedRun:
     masks ``m0``, ``m1`` … — the i-th compiled rule fails the row when bit ``i % MASK_BITS`` of
     ``m{i // MASK_BITS}`` is set."""
     considered: dict[str, int] = field(default_factory=dict)
-    """With ``considered``: rule id → rows it applies to that its ``mostly`` divides by (tables only)."""
+    """With ``considered``: rule id → rows it applies to that its ``mostly`` divides by."""
 
 
 # ------------------------------------------------------------------------------------------------ batches
@@ -331,8 +323,6 @@ def _materialise(
 ) -> None:
     """Read the table's files into ``<code>__data`` and create the view ``<code>`` over it (``_ROW``: the
     row id, or with ``table.ordinal`` each record's row in its file as the loader numbers it)."""
-    if table.ordinal and len(table.sources) > 1:
-        raise ValueError("ordinal rows need one file per table")  # the gate reads one batch
     defs = ", ".join(f"{ident(c)} VARCHAR" for c in [BATCH_COLUMN, *table.columns])
     data = ident(table.code + "__data")
     con.execute(f"CREATE TABLE {data} ({defs})")
@@ -529,6 +519,18 @@ def _pass(
         return con.execute(sql).df()
     con.execute(f"CREATE TEMP TABLE {ident(keep)} AS {sql}")
     return con.execute(f"SELECT * {'EXCLUDE (dq_failing) ' if compiled else ''}FROM {ident(keep)}").df()
+
+
+def _considered(crs: list[CompiledRule], considered: Callable[[Rule], str | None] | None) -> dict[str, str]:
+    """Rule id → SQL of the rows its ``mostly`` divides by, for the rules that need it."""
+    if considered is None:
+        return {}
+    return {c.rule.rule_id: sql for c in crs if (sql := considered(c.rule)) is not None}
+
+
+def _considered_counts(df: pd.DataFrame, crs: list[CompiledRule], cons: Mapping[str, str]) -> dict[str, int]:
+    """A pass's ``c_i`` columns summed: rule id → rows its ``mostly`` divides by."""
+    return {c.rule.rule_id: int(df[f"c_{i}"].sum()) for i, c in enumerate(crs) if c.rule.rule_id in cons}
 
 
 def _kept_value(target_cols: list[str], records: bool) -> str:
@@ -813,6 +815,11 @@ def count_batches(
         )
     calendar = calendar or workdays.WorkdayCalendar()
     batch_dirs = resolve_batches(batches)
+    if ordinal_rows and len(batch_dirs) != 1:  # rows numbered in their file: one file per table
+        raise ConfigError(
+            "按文件行号编号只适用于单个批次。",
+            "ordinal_rows numbers records in their file: it needs exactly one batch.",
+        )
     rules = [r for r in dom.rules if mode in r.applies_to]
     with private_tempdir("engine", work_dir) as tmp:
         s = _open(
@@ -882,11 +889,7 @@ def count_batches(
                 crs = compiled.get(code, [])
                 asof = _as_of_aggs(dom, t) if as_of is None else []
                 names = _unit_name_aggs(dom, t, keys)
-                cons = {
-                    c.rule.rule_id: sql
-                    for c in crs
-                    if considered is not None and (sql := considered(c.rule)) is not None
-                }
+                cons = _considered(crs, considered)
                 if keep_failing:
                     kept[code] = f"dq_failing_{len(kept)}"
                 _log(progress, f"counting {code}: {len(crs)} rule(s)")
@@ -905,9 +908,7 @@ def count_batches(
                     considered=cons,
                 )
                 long += _collect(df, crs, keys)
-                for i, c in enumerate(crs):
-                    if c.rule.rule_id in cons:
-                        considered_n[c.rule.rule_id] = int(df[f"c_{i}"].sum())
+                considered_n.update(_considered_counts(df, crs, cons))
                 if names:
                     for u, n in df.groupby(UNIT_KEY)["dq_unit_name"].max().items():
                         if isinstance(n, str) and n and u:
@@ -935,6 +936,7 @@ def count_batches(
                 _log(progress, f"counting {target}: {len(crs)} rule(s)")
                 if keep_failing:
                     kept[target] = f"dq_failing_{len(kept)}"
+                cons = _considered(crs, considered)
                 df = _pass(
                     con,
                     dom,
@@ -946,9 +948,11 @@ def count_batches(
                     all_b,
                     False,
                     keep=kept.get(target),
+                    considered=cons,
                     keep_records=True,
                 )
                 long += _collect(df, crs, keys)
+                considered_n.update(_considered_counts(df, crs, cons))
             rows = pd.concat(row_frames, ignore_index=True) if row_frames else None
             file_rows: dict[tuple[str, str], int] = {}
             if rows is not None:

@@ -304,24 +304,7 @@ def _problem_rows(
             if has_base
             else ""
         )
-        if rule.tolerance > 0 and rid not in run.considered:
-            cons = _considered_sql(rule)
-            if cons is not None:
-                ctes = {n: s.replace("{target}", ident(target)) for n, s in c.ctes}
-                with_sql = (
-                    ("WITH " + ", ".join(f"{n} AS ({s})" for n, s in ctes.items()) + " ") if ctes else ""
-                )
-                source = ident(target)
-                if c.lets:
-                    source = f"(SELECT *, {', '.join(f'{e} AS {n}' for n, e in c.lets)} FROM {source})"
-                joins = " ".join(dict(c.joins).values())
-                considered[rid] = int(
-                    con.execute(
-                        f"{with_sql}SELECT count(*) FROM {source} t {joins} "
-                        f"WHERE coalesce({c.condition or 'true'}, false) AND ({cons})"
-                    ).fetchone()[0]  # type: ignore[index]
-                )
-        elif rid in run.considered:
+        if rid in run.considered:  # counted in the rule's pass
             considered[rid] = run.considered[rid]
         sql = (
             f"SELECT {', '.join(selects)} FROM (SELECT * FROM {failed[target]} WHERE {flag[rid]}) t{base_join} "

@@ -647,21 +647,9 @@ def _assemble(rules, st, long, not_eval, not_on_spark, sqls, seconds, as_of_by_b
     for rid, why in not_on_spark.items():
         for b in st.order:
             reasons.setdefault((b, rid), f"{NOT_ON_SPARK}: {why}")
-    counts = grid[
-        [
-            "batch",
-            UNIT_KEY,
-            "rule_id",
-            "table",
-            "field",
-            "dimension",
-            "severity",
-            "element_count",
-            "unexpected_count",
-            "evaluated",
-            "engine",
-        ]
-    ]
+    from toolkit.engine import COUNT_COLUMNS  # the same columns as the DuckDB engine's counts
+
+    counts = grid[["batch", UNIT_KEY, *COUNT_COLUMNS]]
     return SparkCounts(
         counts=counts,
         not_evaluated=pd.DataFrame(

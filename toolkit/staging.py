@@ -560,45 +560,28 @@ def has_empty_line(path: Path) -> bool:
     import numpy as np
 
     chunk = 1 << 24
-    prev_end = -2  # offset of the previous chunk's last line end (a line end byte is \n, or \r alone)
-    offset = 0
     with path.open("rb") as fh:
-        head = fh.read(chunk)
-        first = head.find(b"\n")  # the file's line end, from its first line
-        byte = 13 if first < 0 else 10
-        crlf = first > 0 and head[first - 1 : first] == b"\r"
-        data = head
-        while data:  # in chunks, vectorised: the positions of the line ends, two in a row = an empty line
+        data = fh.read(chunk)
+        first = data.find(b"\n")  # the file's line end, from its first line
+        if first < 0:
+            pattern = b"\r\r"
+        else:
+            pattern = b"\n\r\n" if data[first - 1 : first] == b"\r" else b"\n\n"
+        end, gap = pattern[0], len(pattern) - 1  # line-end byte; next line end `gap` bytes on = empty line
+        tail = b""  # the previous chunk's last bytes: a pattern may straddle two chunks
+        while data:  # in chunks (no memory map: its pages would count as the process's memory), vectorised
             more = fh.read(chunk)
             if not more:  # the last chunk: trailing line ends follow the last record, they move no row
                 data = data.rstrip(b"\r\n")
-            ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == byte) + offset
-            gap = 2 if crlf else 1  # "\n\r\n": the next \n two bytes on
-            if len(ends) and (ends[0] - prev_end == gap or bool(np.any(np.diff(ends) == gap))):
-                if not crlf or _crlf_empty(path, ends, prev_end):
-                    return True
-            if len(ends):
-                prev_end = int(ends[-1])
-            offset += len(data)
-            data = more
-    return False
-
-
-def _crlf_empty(path: Path, ends: Any, prev_end: int) -> bool:
-    """In a CRLF file, two line ends two bytes apart are an empty line when the byte between is \r."""
-    import numpy as np
-
-    cand = [
-        int(e)
-        for e in np.concatenate([[prev_end], ends])[:-1][np.diff(np.concatenate([[prev_end], ends])) == 2]
-    ]
-    with path.open("rb") as fh:
-        for c in cand:
-            if c < 0:
-                continue
-            fh.seek(c + 1)
-            if fh.read(1) == b"\r":
+            if pattern in tail + data[:gap]:
                 return True
+            buf = np.frombuffer(data, dtype=np.uint8)
+            ends = np.flatnonzero(buf == end)
+            near = ends[:-1][np.diff(ends) == gap]
+            if len(near) and (gap == 1 or bool(np.any(buf[near + 1] == pattern[1]))):
+                return True
+            tail = data[-gap:]
+            data = more
     return False
 
 
