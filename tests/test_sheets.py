@@ -407,21 +407,33 @@ _cells = st.one_of(
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=20))
 def test_cell_suspect_finds_every_cell_csv_cell_changes(value: str) -> None:
-    """The fast pre-filter of append_csv_columns may flag too much, never too little."""
+    """The pre-filters (Python's for str, RE2's in DuckDB for append_csv_query) may flag too much, never
+    too little."""
+    import duckdb
+
     if sheets.csv_cell(value) != value:
         assert sheets._CELL_SUSPECT.search(value)
+        if not any("\ud800" <= ch <= "\udfff" for ch in value):  # DuckDB text holds no lone surrogate
+            assert duckdb.execute("SELECT regexp_matches(?, ?)", [value, sheets._ARROW_SUSPECT]).fetchone()[0]
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(_cells, _cells, _cells), min_size=1, max_size=20))
-def test_append_csv_columns_writes_what_append_csv_writes(tmp_path_factory, rows: list) -> None:
-    """Differential: the column-wise writer of the gate against the pandas writer, byte for byte."""
-    tmp = tmp_path_factory.mktemp("cols")
+def test_append_csv_query_writes_what_append_csv_writes(tmp_path_factory, rows: list) -> None:
+    """Differential: DuckDB's lines (the gate's problem list) against the pandas writer, byte for byte,
+    in the order asked for."""
+    import duckdb
+    import pyarrow as pa
+
+    tmp = tmp_path_factory.mktemp("query")
     frame = pd.DataFrame(rows, columns=["a", "b", "c"], dtype=object)
-    by_frame, by_columns = tmp / "frame.csv", tmp / "columns.csv"
+    by_frame, by_query = tmp / "frame.csv", tmp / "query.csv"
     sheets.write_csv(frame.iloc[:0], by_frame)
     sheets.append_csv(frame, by_frame)
-    sheets.write_csv(frame.iloc[:0], by_columns)
-    n = sheets.append_csv_columns(by_columns, [list(frame[c]) for c in frame.columns])
+    sheets.write_csv(frame.iloc[:0], by_query)
+    con = duckdb.connect()
+    data = {c: pa.array(list(frame[c]), pa.string()) for c in frame.columns}
+    con.register("src", pa.table({**data, "n": list(range(len(rows)))[::-1]}))
+    n = sheets.append_csv_query(con, "SELECT * FROM src", ["a", "b", "c"], by_query, ["n DESC"])
     assert n == len(rows)
-    assert by_columns.read_bytes() == by_frame.read_bytes()
+    assert by_query.read_bytes() == by_frame.read_bytes()

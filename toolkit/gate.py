@@ -31,6 +31,8 @@ first use. ``result.problems`` reads ``problems.csv`` back on first use when the
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,16 +40,17 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from toolkit import validators, workdays
-from toolkit.checks.sql import ident
+from toolkit.checks.sql import ident, literal
 from toolkit.domain import Domain, Rule
 from toolkit.engine import MASK_BITS, UNIT_KEY, CountedRun, _log, count_batches
 from toolkit.errors import ConfigError, InputError
 from toolkit.loading import ROW_COLUMN, Batch, discover_tables, read_table
 from toolkit.masking import Masker, person_names
 from toolkit.results import PROBLEM_COLUMNS, CheckResult, RuleResult
-from toolkit.sheets import append_csv, append_csv_columns, write_csv
+from toolkit.sheets import append_csv, append_csv_query, write_csv
 from toolkit.views import BATCH_COLUMN
 
 __all__ = ["SAMPLE_VALUES", "EngineTable", "FailingSample", "run_engine_check"]
@@ -169,16 +172,16 @@ class _ProblemWriter:
         if path is not None:
             write_csv(pd.DataFrame(columns=header), path)
 
-    def add_columns(self, data: dict[str, list[Any]], n: int) -> None:
-        """Rows given column by column (problem columns; an absent one is empty)."""
-        if not n:
-            return
-        self.count += n
+    def add_query(self, con: Any, query: str, order_by: list[str]) -> None:
+        """The rows of a DuckDB query holding the problem columns, in ``order_by``'s order."""
         if self.path is not None:
-            empty = [None] * n
-            append_csv_columns(self.path, [data.get(c, empty) for c in self.sources])
-        else:
-            self.frames.append(pd.DataFrame(data).reindex(columns=self.columns))
+            self.count += append_csv_query(con, query, self.sources, self.path, order_by)
+            return
+        cols = ", ".join(ident(c) for c in self.columns)
+        frame = con.sql(f"SELECT {cols} FROM ({query}) q ORDER BY {', '.join(order_by)}").df()
+        self.count += len(frame)
+        if len(frame):
+            self.frames.append(frame)
 
     def add(self, frame: pd.DataFrame) -> None:
         if frame.empty:
@@ -202,6 +205,30 @@ def problem_columns(dom: Domain) -> list[str]:
     return PROBLEM_COLUMNS[:5] + dom.problem_fields + PROBLEM_COLUMNS[5:]
 
 
+#: mapping key of the ``detail_zh`` column (what :func:`toolkit.validators.unit_number_problem` says of the
+#: value), beside the field codes whose values are masked as that field's cells ("" = free text)
+_DETAIL = "#detail"
+_TEXT = pa.string()
+_MAP_SCHEMA = pa.schema([("f", _TEXT), ("v", _TEXT), ("m", _TEXT)])
+_UNITS_SCHEMA = pa.schema([("u", _TEXT), ("name", _TEXT)])
+
+
+def _needs_masking_sql(f: str, v: str, masker: Masker) -> str:
+    """SQL: the value ``v`` of mapping key ``f`` may change when masked, so it goes to Python (a superset:
+    the values it leaves out are returned unchanged by :meth:`Masker.value`). A personal-data field's
+    values and the detail always go; a record key's never (only :func:`toolkit.sheets.csv_cell` may touch
+    them, in the writer); free text only when it could hold a number :func:`toolkit.masking.scrub_text`
+    masks (8 or more digits: ASCII digits and non-ASCII characters counted, so any Unicode digit is) or,
+    when the batch has person names, a non-ASCII character."""
+    pii = [*sorted(masker.pii_fields), _DETAIL]
+    exempt = sorted(masker.exempt - set(pii) - {""})
+    maybe = f"length(regexp_replace({v}, '[\\x00-/:-\\x7f]', '', 'g')) >= 8"
+    if masker.names:
+        maybe += f" OR regexp_matches({v}, '[^\\x00-\\x7f]')"
+    never = f"WHEN {f} IN ({', '.join(map(literal, exempt))}) THEN false " if exempt else ""
+    return f"CASE WHEN {f} IN ({', '.join(map(literal, pii))}) THEN true {never}ELSE {maybe} END"
+
+
 def _problem_rows(
     run: CountedRun,
     masker: Masker,
@@ -213,22 +240,17 @@ def _problem_rows(
     failing_rows: dict[str, list[str]],
     progress: bool = False,
 ) -> None:
-    """Select each compiled rule's failing rows in SQL and stream them, masked, to ``writer``; each
-    rule's failing ``_ROW`` values are kept in ``failing_rows`` (what scoring counts per record)."""
+    """Select every compiled rule's failing rows in SQL, mask them and stream them to ``writer``; each
+    rule's failing ``_ROW`` values are kept in ``failing_rows`` (what scoring counts per record).
+
+    The rows of all rules go into one table (``dq_raw``: rule, row, unit, value, key and problem fields,
+    unmasked); the distinct values that masking may change are masked once each in Python (the one
+    :class:`Masker`) and joined back in SQL (``dq_prob``: the problem columns), which the writer turns
+    into CSV lines in DuckDB — no cell of the list passes through Python otherwise."""
     dom, con = run.dom, run.con
     extra = dom.problem_fields
     batch = run.batches[0]
     by_id = {c.rule.rule_id: (target, c) for target, crs in run.compiled.items() for c in crs}
-    caches: dict[str | None, dict[Any, Any]] = {}
-
-    def masked(field_code: str | None, values: list[Any]) -> list[Any]:
-        """``values`` masked as cells of ``field_code`` (``None``: as free text), each distinct value once."""
-        done = caches.setdefault(field_code, {})
-        if len(done) > 200_000:
-            done.clear()
-        for v in set(values).difference(done):
-            done[v] = masker.text(v) if field_code is None else masker.value(field_code, v)
-        return [done[v] for v in values]
 
     # the failing rows of each table or view, with bit masks of the rules they fail, in a temporary table:
     # from the lists the counting pass kept (run.failing), so no rule is evaluated twice
@@ -258,11 +280,14 @@ def _problem_rows(
         failed[target] = name
         _log(progress, f"failing rows of {target} selected")
 
-    for rid in sorted(by_id):
+    # ---- every rule's failing rows, unmasked (dq_raw), and what each rule's columns are (dq_rules)
+    selects: list[str] = []
+    meta: list[dict[str, Any]] = []
+    ids = [rid for rid in sorted(by_id) if batch in run.evaluated_in.get(rid, set())]
+    nkeys = max((len(dom.record_key(by_id[rid][1].rule.table)) for rid in ids), default=0)
+    for n, rid in enumerate(ids):
         target, c = by_id[rid]
         rule = c.rule
-        if batch not in run.evaluated_in.get(rid, set()):
-            continue
         tcols = set(run.target_cols[target])
         base_table = run.tables.get(rule.table)
         has_base = target != rule.table and base_table is not None and bool(base_table.sources)
@@ -290,13 +315,15 @@ def _problem_rows(
         unit = f"coalesce({t_unit}, nullif({brow(ucol_base)}, ''), '')"
         keys = dom.record_key(rule.table)
         # GX: a field is copied when the base row (or, without one, the target row) has it
-        present_extra = [f for f in extra if f in bcols or f in tcols]
-        selects = [
-            f"t.{ROW_COLUMN} AS dq_row",
-            f"{unit} AS dq_unit",
-            f"{value} AS dq_value",
-            *(f"{brow(k)} AS {ident('k_' + k)}" for k in keys),
-            *(f"{brow(f)} AS {ident('p_' + f)}" for f in present_extra),
+        present = {j for j, f in enumerate(extra) if f in bcols or f in tcols}
+        cols = [
+            f"{n} AS dq_rule",
+            f"TRY_CAST(t.{ROW_COLUMN} AS BIGINT) AS dq_n",
+            f"CAST(t.{ROW_COLUMN} AS VARCHAR) AS dq_row",
+            f"CAST({unit} AS VARCHAR) AS dq_unit",
+            f"CAST({value} AS VARCHAR) AS dq_value",
+            *(f"CAST({brow(k)} AS VARCHAR) AS dq_k{i}" for i, k in enumerate(keys)),
+            *(f"CAST({brow(extra[j])} AS VARCHAR) AS dq_p{j}" for j in sorted(present)),
         ]
         base_join = (
             f" LEFT JOIN {ident(rule.table)} dq_base ON dq_base.{ROW_COLUMN} = t.{ROW_COLUMN}"
@@ -306,50 +333,135 @@ def _problem_rows(
         )
         if rid in run.considered:  # counted in the rule's pass
             considered[rid] = run.considered[rid]
-        sql = (
-            f"SELECT {', '.join(selects)} FROM (SELECT * FROM {failed[target]} WHERE {flag[rid]}) t{base_join} "
-            f"ORDER BY TRY_CAST(t.{ROW_COLUMN} AS BIGINT), t.{ROW_COLUMN}"
+        selects.append(
+            f"SELECT {', '.join(cols)} FROM (SELECT * FROM {failed[target]} WHERE {flag[rid]}) t{base_join}"
         )
-        sample = samples.setdefault(rid, FailingSample())
-        kept = failing_rows.setdefault(rid, [])
-        constant = {
-            "rule_id": rid,
-            "table": rule.table,
-            "field": rule.field,
-            "message_zh": rule.meta["message_zh"],
-            "fix_zh": rule.meta["fix_zh"],
-            "severity": rule.severity,
-            "dimension": rule.dimension,
-            "file": masker.text(files.get(rule.table, "")),
-        }
-        unit_number = rule.type == "expect_column_values_to_be_valid_unit_number"
-        for chunk in con.sql(sql).to_arrow_reader(_CHUNK):  # in ORDER BY's order (DB-API Arrow may not)
-            cols = [chunk.column(j).to_pylist() for j in range(chunk.num_columns)]
-            rows, units, values = cols[0], cols[1], cols[2]
-            n = len(rows)
-            shown = masked(rule.field, values)
-            kept.extend(rows)
-            if len(sample.values) < SAMPLE_VALUES:
-                sample.values.extend(shown[: SAMPLE_VALUES - len(sample.values)])
-            mkeys = [masked(k, kc) for k, kc in zip(keys, cols[3 : 3 + len(keys)], strict=True)]
-            frame = {
-                **{name: [value] * n for name, value in constant.items()},
-                "unit_code": masked(None, units),
-                "unit_name": [unit_names.get(u, "") for u in units],
-                "record_key": ["|".join(str(x or "") for x in t) for t in zip(*mkeys, strict=True)]
-                if keys
-                else [""] * n,
-                **{f: masked(f, ec) for f, ec in zip(present_extra, cols[3 + len(keys) :], strict=True)},
-                "value_masked": shown,
-                "detail_zh": masked(
-                    None,
-                    [validators.unit_number_problem(v) or "" if isinstance(v, str) else "" for v in values],
-                )
-                if unit_number
-                else [masker.text("")] * n,
-                "row": rows,
+        meta.append(
+            {
+                "dq_rule": n,
+                "rule_id": rid,
+                "table": rule.table,
+                "field": rule.field,
+                "message_zh": rule.meta["message_zh"],
+                "fix_zh": rule.meta["fix_zh"],
+                "severity": rule.severity,
+                "dimension": rule.dimension,
+                "file": masker.text(files.get(rule.table, "")),
+                "dq_nk": len(keys),
+                "dq_detail": rule.type == "expect_column_values_to_be_valid_unit_number",
+                **{f"dq_kf{i}": keys[i] if i < len(keys) else None for i in range(nkeys)},
             }
-            writer.add_columns(frame, n)
+        )
+    if not selects:
+        return
+    raw_cols = [
+        "dq_value",
+        "dq_unit",
+        *(f"dq_k{i}" for i in range(nkeys)),
+        *(f"dq_p{j}" for j in range(len(extra))),
+    ]
+    typed = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in raw_cols)
+    con.execute(  # the typed empty first branch names every column (a rule without keys leaves them NULL)
+        f"CREATE TEMP TABLE dq_raw AS SELECT 0 AS dq_rule, CAST(NULL AS BIGINT) AS dq_n, "
+        f"CAST(NULL AS VARCHAR) AS dq_row, {typed} WHERE false UNION ALL BY NAME "
+        + " UNION ALL BY NAME ".join(selects)
+    )
+    ints = {"dq_rule": pa.int64(), "dq_nk": pa.int64(), "dq_detail": pa.bool_()}
+    schema = pa.schema([(k, ints.get(k, _TEXT)) for k in meta[0]])
+    con.register("dq_rules_src", pa.Table.from_pylist(meta, schema=schema))
+    con.execute("CREATE TEMP TABLE dq_rules AS SELECT * FROM dq_rules_src")
+    con.unregister("dq_rules_src")
+    _log(progress, f"failing rows of {len(ids)} rules collected")
+
+    # ---- each distinct value masking may change, masked once in Python (dq_map: key f, value v → m)
+    pairs = [
+        "SELECT m.field AS f, r.dq_value AS v FROM dq_raw r JOIN dq_rules m USING (dq_rule)",
+        f"SELECT {literal(_DETAIL)} AS f, r.dq_value AS v FROM dq_raw r JOIN dq_rules m USING (dq_rule) WHERE m.dq_detail",
+        "SELECT '' AS f, dq_unit AS v FROM dq_raw",
+        *(
+            f"SELECT m.dq_kf{i} AS f, r.dq_k{i} AS v FROM dq_raw r JOIN dq_rules m USING (dq_rule)"
+            for i in range(nkeys)
+        ),
+        *(f"SELECT {literal(f)} AS f, dq_p{j} AS v FROM dq_raw" for j, f in enumerate(extra)),
+    ]
+    todo = con.sql(
+        f"SELECT DISTINCT f, v FROM ({' UNION ALL '.join(pairs)}) "
+        f"WHERE v IS NOT NULL AND f IS NOT NULL AND {_needs_masking_sql('f', 'v', masker)}"
+    ).to_arrow_table()
+    keys_f, values_v, masked_m = [], [], []
+    for f, v in zip(todo.column("f").to_pylist(), todo.column("v").to_pylist(), strict=True):
+        if f == _DETAIL:
+            m = masker.text(validators.unit_number_problem(v) or "")
+        else:
+            m = masker.value(f, v)
+        if m != v or f == _DETAIL:
+            keys_f.append(f)
+            values_v.append(v)
+            masked_m.append(m)
+    con.register("dq_map_src", pa.table({"f": keys_f, "v": values_v, "m": masked_m}, schema=_MAP_SCHEMA))
+    con.execute("CREATE TEMP TABLE dq_map AS SELECT * FROM dq_map_src")
+    con.unregister("dq_map_src")
+    con.register(
+        "dq_units_src",
+        pa.table({"u": list(unit_names), "name": list(unit_names.values())}, schema=_UNITS_SCHEMA),
+    )
+    con.execute("CREATE TEMP TABLE dq_units AS SELECT * FROM dq_units_src")
+    con.unregister("dq_units_src")
+    _log(progress, f"{len(todo):,} distinct values masked")
+
+    # ---- the problem list (dq_prob), masked, in the writer's columns
+    def mapped(alias: str, f: str, v: str) -> tuple[str, str]:
+        return (
+            f"coalesce({alias}.m, {v})",
+            f" LEFT JOIN dq_map {alias} ON {alias}.f = {f} AND {alias}.v = {v}",
+        )
+
+    joins: list[str] = []
+    exprs: dict[str, str] = {}
+    exprs["value_masked"], j = mapped("mv", "m.field", "r.dq_value")
+    joins.append(j)
+    exprs["unit_code"], j = mapped("mu", "''", "r.dq_unit")
+    joins.append(j)
+    joins.append(" LEFT JOIN dq_units un ON un.u = r.dq_unit")
+    exprs["unit_name"] = "coalesce(un.name, '')"
+    parts = []
+    for i in range(nkeys):
+        e, j = mapped(f"mk{i}", f"m.dq_kf{i}", f"r.dq_k{i}")
+        joins.append(j)
+        parts.append(f"coalesce({e}, '')")
+    exprs["record_key"] = (
+        f"array_to_string(list_slice([{', '.join(parts)}], 1, m.dq_nk), '|')" if parts else "''"
+    )
+    for j_, f in enumerate(extra):
+        exprs[f], j = mapped(f"mp{j_}", literal(f), f"r.dq_p{j_}")
+        joins.append(j)
+    joins.append(f" LEFT JOIN dq_map md ON m.dq_detail AND md.f = {literal(_DETAIL)} AND md.v = r.dq_value")
+    exprs["detail_zh"] = "CASE WHEN m.dq_detail THEN coalesce(md.m, '') ELSE '' END"
+    exprs["row"] = "r.dq_row"
+    for c in ("rule_id", "table", "field", "message_zh", "fix_zh", "severity", "dimension", "file"):
+        exprs[c] = f"m.{ident(c)}"
+    select = ", ".join(f"{exprs[c]} AS {ident(c)}" for c in writer.columns)
+    con.execute(
+        f"CREATE TEMP TABLE dq_prob AS SELECT r.dq_rule, r.dq_n, {select} "
+        f"FROM dq_raw r JOIN dq_rules m USING (dq_rule){''.join(joins)}"
+    )
+    order = ["dq_rule", "dq_n", ident("row")]
+    writer.add_query(con, "SELECT * FROM dq_prob", order)
+    _log(progress, f"{writer.count:,} problem rows written")
+
+    # ---- per rule: its failing rows (scoring), the first failing values (Data Docs, report)
+    for n, rows in con.execute(
+        f"SELECT dq_rule, list({ident('row')} ORDER BY dq_n, {ident('row')}) FROM dq_prob GROUP BY dq_rule"
+    ).fetchall():
+        failing_rows.setdefault(ids[n], []).extend(rows)
+    for n, value in con.execute(
+        f"SELECT dq_rule, value_masked FROM dq_prob QUALIFY row_number() OVER "
+        f"(PARTITION BY dq_rule ORDER BY dq_n, {ident('row')}) <= {SAMPLE_VALUES} ORDER BY dq_rule, dq_n, {ident('row')}"
+    ).fetchall():
+        samples.setdefault(ids[n], FailingSample()).values.append(value)
+    for rid in ids:
+        samples.setdefault(rid, FailingSample())
+        failing_rows.setdefault(rid, [])
 
 
 def _gx_success(rule: Rule, element: int, unexpected: int, considered: int | None) -> bool:
@@ -400,6 +512,11 @@ def run_engine_check(
     failing_rows: dict[str, list[str]] = {}
 
     def on_counted(run: CountedRun) -> None:
+        if docs_dir is not None:  # Great Expectations (~4 s to import) loads while DuckDB writes the list
+            state["gx"] = threading.Thread(
+                target=importlib.import_module, args=("toolkit.gx_run",), daemon=True
+            )
+            state["gx"].start()
         masker = Masker(dom.pii_fields(), _person_names(run), dom.key_fields())
         seen = _seen_unit_names(run)
         units = set()
@@ -513,6 +630,8 @@ def run_engine_check(
         samples={rid: s.values for rid, s in samples.items()},
         gx_rules=dict(counts_run.gx_rules),
     )
+    if "gx" in state:
+        state["gx"].join()
     if docs_dir is not None and results:
         from toolkit.gx_run import docs_from_results
 

@@ -50,7 +50,7 @@ __all__ = [
     "FORMULA_PREFIXES",
     "PLAIN_NUMBER",
     "append_csv",
-    "append_csv_columns",
+    "append_csv_query",
     "csv_cell",
     "frames_to_xlsx",
     "guard_workbook",
@@ -204,28 +204,74 @@ def append_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def append_csv_columns(path: str | Path, columns: Sequence[Sequence[Any]]) -> int:
-    """Append rows given column by column (each a sequence of ``str`` or ``None``, all of one length) to a
-    CSV that :func:`write_csv` started (header written): the cells :func:`append_csv` would write —
-    :func:`csv_cell` on every text, ``None`` as an empty cell — without building a data frame (for long
-    problem lists). Returns the number of rows appended."""
-    cols = []
-    for values in columns:
-        bad = {
-            v
-            for v in set(values)
-            if v is not None and (not isinstance(v, str) or (_CELL_SUSPECT.search(v) and csv_cell(v) != v))
-        }
-        if bad:  # formula-like or control characters; a missing float (NaN) is an empty cell, as pandas
-            values = [
-                None if isinstance(v, float) and math.isnan(v) else csv_cell(v) if v in bad else v
-                for v in values
+# what makes the csv module (QUOTE_MINIMAL, delimiter ``,``, quote ``"``, line end ``\n``) quote a cell
+_CSV_QUOTE = (",", '"', "\n")
+
+
+def _re2_class(chars: str) -> str:
+    return "".join(f"\\x{{{ord(c):x}}}" for c in chars)
+
+
+# a CSV line DuckDB built (cells quoted as the csv module quotes) holding a cell csv_cell may change: one
+# that starts with a formula character (at the line's start or after a comma, perhaps after the opening
+# quote; a comma inside a quoted cell only flags too much) or any control character (RE2, as DuckDB's)
+_LINE_SUSPECT = (
+    f'(?:^|,)"?[{_re2_class("".join(FORMULA_PREFIXES))}]'
+    "|[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\x{fffe}\\x{ffff}]"
+)
+
+
+def append_csv_query(
+    con: Any, query: str, columns: Sequence[str], path: str | Path, order_by: Sequence[str] = ()
+) -> int:
+    """Append the rows of a DuckDB ``query`` (its ``columns``, text or NULL, in ``order_by``'s order) to a
+    CSV that :func:`write_csv` started: the bytes :func:`append_csv` writes for the same cells —
+    :func:`csv_cell` on every text, NULL as an empty cell, quoted as the csv module quotes. DuckDB builds
+    each line, so a long problem list does not pass through Python cell by cell; a line that may hold a
+    cell :func:`csv_cell` changes (:data:`_LINE_SUSPECT`, which flags too much, never too little) is
+    written again by the csv module from its cells. Returns the number of rows appended."""
+    import io
+
+    import pyarrow as pa
+
+    from toolkit.checks.sql import ident, literal
+
+    if not columns:
+        raise ValueError("append_csv_query needs at least one column")
+    cells = [f"dq_q.{ident(c)}" for c in columns]
+    quote = " OR ".join(f"contains({{0}}, {literal(ch)})" for ch in _CSV_QUOTE)
+    quoted = [
+        f"CASE WHEN {c} IS NULL THEN '' WHEN {quote.format(c)} "
+        f"THEN '\"' || replace({c}, '\"', '\"\"') || '\"' ELSE {c} END"
+        for c in cells
+    ]
+    line = "concat(" + ", ',', ".join(quoted) + ", chr(10))"
+    order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
+    sql = (
+        f"SELECT dq_line, CASE WHEN regexp_matches(dq_line, {literal(_LINE_SUSPECT)}) THEN [{', '.join(cells)}] END "
+        f"FROM (SELECT {line} AS dq_line, dq_q.* FROM ({query}) dq_q) dq_q{order}"
+    )
+    n = 0
+    with Path(path).open("ab") as fh:
+        for chunk in con.sql(sql).to_arrow_reader(100_000):  # a relation's Arrow reader keeps the order
+            lines, again = chunk.column(0), chunk.column(1)
+            if not (pa.types.is_string(lines.type) or pa.types.is_large_string(lines.type)):
+                lines = lines.cast(pa.large_string())
+            width = np.int32 if pa.types.is_string(lines.type) else np.int64
+            ends = np.frombuffer(lines.buffers()[1], dtype=width)[
+                lines.offset : lines.offset + len(lines) + 1
             ]
-        cols.append(values)
-    rows = list(zip(*cols, strict=True))
-    with Path(path).open("a", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-    return len(rows)
+            data = memoryview(lines.buffers()[2])  # the lines' UTF-8 bytes, one after the other
+            at = int(ends[0])
+            for i in np.flatnonzero(again.is_valid().to_numpy(zero_copy_only=False)):
+                buf = io.StringIO()  # written again by the csv module, every cell through csv_cell
+                csv.writer(buf, lineterminator="\n").writerow([csv_cell(v) for v in again[i].as_py()])
+                fh.write(data[at : int(ends[i])])
+                fh.write(buf.getvalue().encode("utf-8"))
+                at = int(ends[i + 1])
+            fh.write(data[at : int(ends[-1])])
+            n += len(lines)
+    return n
 
 
 def relabel_csv_column(path: str | Path, column: str, mapping: dict[str, str]) -> int:
