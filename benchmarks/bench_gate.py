@@ -13,7 +13,10 @@ directly with that many registrations. ``--gx-size``: the size at which ``--engi
 (``0`` = not at all; Great Expectations needs ~6 GiB and minutes per million). ``--pg-size`` / ``--spark-size``:
 the size at which the gate reads PostgreSQL and the count runs on local Spark (``0`` = not at all).
 
-Each measurement runs in its own process (wall time, CPU time and peak RSS from ``os.wait4``):
+Each measurement runs in its own process (wall time, CPU time and peak RSS from ``os.wait4``); with
+``--repeat N`` floor, count and gate run N times, interleaved (floor, count, gate, floor, …), and the table
+shows each one's median wall and CPU time and its highest peak — one machine's disk cache and neighbours
+move a single 10 M run by ±10 %:
 
 * ``floor``: DuckDB reads every column of every table file (all text, the whitespace-only = empty rule,
   blank rows skipped) and counts the rows — the least any engine has to do;
@@ -185,6 +188,12 @@ def main() -> None:
     p.add_argument("--pg-size", type=float, default=1.0, help="size read from PostgreSQL (0: none)")
     p.add_argument("--spark-size", type=float, default=1.0, help="size counted on local Spark (0: none)")
     p.add_argument("--memory-limit", default="1.5GB")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of floor, count and gate, interleaved (median wall reported)",
+    )
     p.add_argument("--worker", choices=["floor"], help=argparse.SUPPRESS)
     p.add_argument("--batch", type=Path, help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -204,7 +213,7 @@ def main() -> None:
     for size in sizes:
         batch = batch_for(size, a.work)
         label = f"{size:g} M"
-        kinds = ["floor", "count", "gate"] + [
+        kinds = ["floor", "count", "gate"] * max(a.repeat, 1) + [
             k for k, x in (("gx", a.gx_size), ("pg", a.pg_size), ("spark", a.spark_size)) if x == size
         ]
         outs = {}
@@ -268,14 +277,24 @@ def main() -> None:
             )
             print(f"    [{label}] spark vs count: counts identical: {cd.equals(cs)}")
     print()
-    table = pd.DataFrame(rows)
+    runs = pd.DataFrame(rows)
+    # per size and kind: the median wall and CPU time of its runs, the highest peak (one run: that run)
+    table = (
+        runs.groupby(["size", "kind"], sort=False)
+        .agg(wall=("wall", "median"), cpu=("cpu", "median"), peak_mib=("peak_mib", "max"), rows=("rows", "first"),
+             runs=("wall", "size"), walls=("wall", lambda w: " ".join(f"{x:.1f}" for x in w)))
+        .reset_index()
+    )  # fmt: skip
+    rows = table.to_dict("records")
     print(
         f"{'size':>6} {'what':<6} {'rows read':>12} {'wall s':>8} {'CPU s':>8} {'rows/s':>11} {'peak MiB':>9}"
+        + ("  runs (wall s)" if a.repeat > 1 else "")
     )
     for r in rows:
         print(
             f"{r['size']:>6} {r['kind']:<6} {r['rows']:>12,} {r['wall']:>8.1f} {r['cpu']:>8.1f} "
             f"{r['rows'] / r['wall']:>11,.0f} {r['peak_mib']:>9.0f}"
+            + (f"  {r['walls']}" if r["runs"] > 1 else "")
         )
     print()
     by = {(r["kind"], r["size"]): r for r in rows}

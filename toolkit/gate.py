@@ -229,6 +229,18 @@ def _needs_masking_sql(f: str, v: str, masker: Masker) -> str:
     return f"CASE WHEN {f} IN ({', '.join(map(literal, pii))}) THEN true {never}ELSE {maybe} END"
 
 
+def _failed_name(target: str) -> str:
+    return ident(f"dq_failed_{target}")
+
+
+def _row_offset(run: CountedRun, table: str) -> int:
+    """``_ROW`` of the table's records = their row id + this (the gate numbers rows as read)."""
+    offset = run.tables[table].row_offset
+    if offset is None:  # count_batches(ordinal_rows=True) sets it for every table read
+        raise RuntimeError(f"{table}: rows not numbered as read (ordinal_rows)")
+    return offset
+
+
 def _problem_rows(
     run: CountedRun,
     masker: Masker,
@@ -245,46 +257,23 @@ def _problem_rows(
 
     The rows of all rules go into one table (``dq_raw``: rule, row, unit, value, key and problem fields,
     unmasked); the distinct values that masking may change are masked once each in Python (the one
-    :class:`Masker`) and joined back in SQL (``dq_prob``: the problem columns), which the writer turns
-    into CSV lines in DuckDB — no cell of the list passes through Python otherwise."""
+    :class:`Masker`) and joined back in the query of the problem columns, which the writer turns into CSV
+    lines in DuckDB — no cell of the list passes through Python otherwise."""
     dom, con = run.dom, run.con
     extra = dom.problem_fields
     batch = run.batches[0]
     by_id = {c.rule.rule_id: (target, c) for target, crs in run.compiled.items() for c in crs}
-
-    # the failing rows of each table or view, with bit masks of the rules they fail, in a temporary table:
-    # from the lists the counting pass kept (run.failing), so no rule is evaluated twice
-    failed: dict[str, str] = {}
-    flag: dict[str, str] = {}
-    for k, (target, all_crs) in enumerate(sorted(run.compiled.items())):
-        crs = [c for c in all_crs if batch in run.evaluated_in.get(c.rule.rule_id, set())]
-        if not crs:
-            continue
-        name = f"dq_failed_{k}"
-        nmasks = (len(all_crs) + MASK_BITS - 1) // MASK_BITS
-        masks = ", ".join(f"p.e.m{j} AS dq_m{j}" for j in range(nmasks))
-        rows = f"(SELECT batch, unnest(dq_failing) AS e FROM {ident(run.failing[target])})"
-        if target in run.tables:  # its failing rows' _ROW: joined back to the stored table
-            con.execute(
-                f"CREATE TEMP TABLE {name} AS SELECT t.*, {masks} FROM {rows} p "
-                f"JOIN {ident(target)} t ON t.{ROW_COLUMN} = p.e.r AND t.{BATCH_COLUMN} = p.batch"
-            )
-        else:  # a view's failing rows themselves
-            con.execute(f"CREATE TEMP TABLE {name} AS SELECT unnest(p.e.r), {masks} FROM {rows} p")
-        flag.update(
-            {
-                c.rule.rule_id: f"(dq_m{i // MASK_BITS} >> {i % MASK_BITS}) & 1 = 1"
-                for i, c in enumerate(all_crs)
-            }
-        )
-        failed[target] = name
-        _log(progress, f"failing rows of {target} selected")
 
     # ---- every rule's failing rows, unmasked (dq_raw), and what each rule's columns are (dq_rules)
     selects: list[str] = []
     meta: list[dict[str, Any]] = []
     ids = [rid for rid in sorted(by_id) if batch in run.evaluated_in.get(rid, set())]
     nkeys = max((len(dom.record_key(by_id[rid][1].rule.table)) for rid in ids), default=0)
+    used: dict[str, set[str]] = {}  # target -> its columns the selects read
+    flag: dict[str, str] = {}  # rule -> its bit in the failing rows' masks
+    for all_crs in run.compiled.values():
+        for i, c in enumerate(all_crs):
+            flag[c.rule.rule_id] = f"(dq_m{i // MASK_BITS} >> {i % MASK_BITS}) & 1 = 1"
     for n, rid in enumerate(ids):
         target, c = by_id[rid]
         rule = c.rule
@@ -294,25 +283,31 @@ def _problem_rows(
         bcols = set(run.target_cols.get(rule.table) or (base_table.columns if base_table else []))
         if target == rule.table:
             bcols = tcols
+        reads = used.setdefault(target, {ROW_COLUMN, BATCH_COLUMN})
 
-        def brow(col: str, has_base: bool = has_base, bcols: set = bcols, tcols: set = tcols) -> str:
+        def t_(col: str, reads: set = reads, tcols: set = tcols) -> str:
+            """The target row's value (NULL if it has no such column)."""
+            if col not in tcols:
+                return "NULL"
+            reads.add(col)
+            return f"t.{ident(col)}"
+
+        def brow(col: str, has_base: bool = has_base, bcols: set = bcols) -> str:
             """The base row's value (GX path: ``brow.get(col)``; the target row if no base row)."""
             if has_base:
                 b = f"dq_base.{ident(col)}" if col in bcols else "NULL"
-                t = f"t.{ident(col)}" if col in tcols else "NULL"
-                return f"CASE WHEN dq_base.{ROW_COLUMN} IS NOT NULL THEN {b} ELSE {t} END"
-            return f"t.{ident(col)}" if col in tcols else "NULL"
+                return f"CASE WHEN dq_base.rowid IS NOT NULL THEN {b} ELSE {t_(col)} END"
+            return t_(col)
 
         col = rule.kwargs.get("column") or rule.kwargs.get("column_A")
         if rule.field in tcols:
-            value = f"t.{ident(rule.field)}"
+            value = t_(rule.field)
         elif isinstance(col, str) and col in tcols:
-            value = f"t.{ident(col)}"
+            value = t_(col)
         else:
             value = brow(rule.field)
         ucol, ucol_base = dom.unit.column_of(target), dom.unit.column_of(rule.table)
-        t_unit = f"nullif(t.{ident(ucol)}, '')" if ucol in tcols else "NULL"
-        unit = f"coalesce({t_unit}, nullif({brow(ucol_base)}, ''), '')"
+        unit = f"coalesce(nullif({t_(ucol)}, ''), nullif({brow(ucol_base)}, ''), '')"
         keys = dom.record_key(rule.table)
         # GX: a field is copied when the base row (or, without one, the target row) has it
         present = {j for j, f in enumerate(extra) if f in bcols or f in tcols}
@@ -325,16 +320,19 @@ def _problem_rows(
             *(f"CAST({brow(k)} AS VARCHAR) AS dq_k{i}" for i, k in enumerate(keys)),
             *(f"CAST({brow(extra[j])} AS VARCHAR) AS dq_p{j}" for j in sorted(present)),
         ]
-        base_join = (
-            f" LEFT JOIN {ident(rule.table)} dq_base ON dq_base.{ROW_COLUMN} = t.{ROW_COLUMN}"
-            f" AND dq_base.{BATCH_COLUMN} = t.{BATCH_COLUMN}"
-            if has_base
-            else ""
-        )
+        base_join = ""
+        if has_base:  # the base record by its row id (_ROW = row id + offset: rows numbered as read)
+            off = _row_offset(run, rule.table)
+            base_join = (
+                f" LEFT JOIN {ident(rule.table + '__data')} dq_base"
+                f" ON dq_base.rowid = TRY_CAST(t.{ROW_COLUMN} AS BIGINT) - {off}"
+                f" AND CAST(dq_base.rowid + {off} AS VARCHAR) = t.{ROW_COLUMN}"
+                f" AND dq_base.{BATCH_COLUMN} = t.{BATCH_COLUMN}"
+            )
         if rid in run.considered:  # counted in the rule's pass
             considered[rid] = run.considered[rid]
         selects.append(
-            f"SELECT {', '.join(cols)} FROM (SELECT * FROM {failed[target]} WHERE {flag[rid]}) t{base_join}"
+            f"SELECT {', '.join(cols)} FROM (SELECT * FROM {_failed_name(target)} WHERE {flag[rid]}) t{base_join}"
         )
         meta.append(
             {
@@ -354,6 +352,26 @@ def _problem_rows(
         )
     if not selects:
         return
+
+    # the failing rows of each table or view, with bit masks of the rules they fail, from the lists the
+    # counting pass kept (run.failing), so no rule is evaluated twice: a table's rows fetched by row id
+    # (only the columns the selects read), a view's rows as kept
+    for target, reads in used.items():
+        nmasks = (len(run.compiled[target]) + MASK_BITS - 1) // MASK_BITS
+        masks = ", ".join(f"p.e.m{j} AS dq_m{j}" for j in range(nmasks))
+        rows = f"(SELECT batch, unnest(dq_failing) AS e FROM {ident(run.failing[target])})"
+        if target in run.tables:
+            off = _row_offset(run, target)
+            picked = ", ".join(f"d.{ident(c)}" for c in sorted(reads - {ROW_COLUMN}))
+            con.execute(
+                f"CREATE TEMP TABLE {_failed_name(target)} AS SELECT {picked}, p.e.r AS {ROW_COLUMN}, {masks} "
+                f"FROM {rows} p JOIN {ident(target + '__data')} d ON d.rowid = TRY_CAST(p.e.r AS BIGINT) - {off}"
+            )
+        else:
+            con.execute(
+                f"CREATE TEMP TABLE {_failed_name(target)} AS SELECT unnest(p.e.r), {masks} FROM {rows} p"
+            )
+        _log(progress, f"failing rows of {target} selected")
     raw_cols = [
         "dq_value",
         "dq_unit",
@@ -409,7 +427,7 @@ def _problem_rows(
     con.unregister("dq_units_src")
     _log(progress, f"{len(todo):,} distinct values masked")
 
-    # ---- the problem list (dq_prob), masked, in the writer's columns
+    # ---- the problem list, masked, in the writer's columns
     def mapped(alias: str, f: str, v: str) -> tuple[str, str]:
         return (
             f"coalesce({alias}.m, {v})",
@@ -441,24 +459,21 @@ def _problem_rows(
     for c in ("rule_id", "table", "field", "message_zh", "fix_zh", "severity", "dimension", "file"):
         exprs[c] = f"m.{ident(c)}"
     select = ", ".join(f"{exprs[c]} AS {ident(c)}" for c in writer.columns)
-    con.execute(
-        f"CREATE TEMP TABLE dq_prob AS SELECT r.dq_rule, r.dq_n, {select} "
-        f"FROM dq_raw r JOIN dq_rules m USING (dq_rule){''.join(joins)}"
+    query = (
+        f"SELECT r.dq_rule, r.dq_n, {select} FROM dq_raw r JOIN dq_rules m USING (dq_rule){''.join(joins)}"
     )
-    order = ["dq_rule", "dq_n", ident("row")]
-    writer.add_query(con, "SELECT * FROM dq_prob", order)
+    writer.add_query(con, query, ["dq_rule", "dq_n", ident("row")])
     _log(progress, f"{writer.count:,} problem rows written")
 
-    # ---- per rule: its failing rows (scoring), the first failing values (Data Docs, report)
-    for n, rows in con.execute(
-        f"SELECT dq_rule, list({ident('row')} ORDER BY dq_n, {ident('row')}) FROM dq_prob GROUP BY dq_rule"
+    # ---- per rule: its failing rows (scoring), the first failing values masked (Data Docs, report)
+    order = "ORDER BY dq_n, dq_row"
+    for n, rows, values in con.execute(
+        f"SELECT dq_rule, list(dq_row {order}), list(dq_value {order})[1:{SAMPLE_VALUES}] FROM dq_raw GROUP BY 1"
     ).fetchall():
-        failing_rows.setdefault(ids[n], []).extend(rows)
-    for n, value in con.execute(
-        f"SELECT dq_rule, value_masked FROM dq_prob QUALIFY row_number() OVER "
-        f"(PARTITION BY dq_rule ORDER BY dq_n, {ident('row')}) <= {SAMPLE_VALUES} ORDER BY dq_rule, dq_n, {ident('row')}"
-    ).fetchall():
-        samples.setdefault(ids[n], FailingSample()).values.append(value)
+        rid = ids[n]
+        failing_rows.setdefault(rid, []).extend(rows)
+        field_code = by_id[rid][1].rule.field
+        samples.setdefault(rid, FailingSample()).values.extend(masker.value(field_code, v) for v in values)
     for rid in ids:
         samples.setdefault(rid, FailingSample())
         failing_rows.setdefault(rid, [])
