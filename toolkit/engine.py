@@ -59,7 +59,6 @@ from toolkit.sqlcompile import (
 from toolkit.staging import (
     Source,
     discover,
-    has_empty_line,
     loader_fallback,
     normalise_sql,
     prepare_source,
@@ -663,8 +662,8 @@ def _open(
         files, _unknown, _absent = discover(bdir, required, core=core)
         present[bdir.name] = set(files)
         for code, path in files.items():
-            src = prepare_source(bdir.name, code, path, required[code], stage)
-            if ordinal and src.reader == "csv" and has_empty_line(src.read_path):
+            src = prepare_source(bdir.name, code, path, required[code], stage, empty_lines=ordinal)
+            if ordinal and src.reader == "csv" and src.empty_line:
                 why = "空行：由加载器读取，空行计为一行 / empty lines: read by the loader, which counts each as a row"
                 src = loader_fallback(src, required[code], stage, why)
             sources[code].append(src)

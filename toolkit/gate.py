@@ -270,6 +270,7 @@ def _problem_rows(
     ids = [rid for rid in sorted(by_id) if batch in run.evaluated_in.get(rid, set())]
     nkeys = max((len(dom.record_key(by_id[rid][1].rule.table)) for rid in ids), default=0)
     used: dict[str, set[str]] = {}  # target -> its columns the selects read
+    bases: dict[str, set[str]] = {}  # table -> views whose rules read their base record from it
     flag: dict[str, str] = {}  # rule -> its bit in the failing rows' masks
     for all_crs in run.compiled.values():
         for i, c in enumerate(all_crs):
@@ -292,11 +293,18 @@ def _problem_rows(
             reads.add(col)
             return f"t.{ident(col)}"
 
-        def brow(col: str, has_base: bool = has_base, bcols: set = bcols) -> str:
+        base_reads = used.setdefault(rule.table, {ROW_COLUMN, BATCH_COLUMN}) if has_base else set()
+
+        def brow(
+            col: str, has_base: bool = has_base, bcols: set = bcols, base_reads: set = base_reads
+        ) -> str:
             """The base row's value (GX path: ``brow.get(col)``; the target row if no base row)."""
             if has_base:
-                b = f"dq_base.{ident(col)}" if col in bcols else "NULL"
-                return f"CASE WHEN dq_base.rowid IS NOT NULL THEN {b} ELSE {t_(col)} END"
+                b = "NULL"
+                if col in bcols:
+                    base_reads.add(col)
+                    b = f"dq_base.{ident(col)}"
+                return f"CASE WHEN dq_base.{ROW_COLUMN} IS NOT NULL THEN {b} ELSE {t_(col)} END"
             return t_(col)
 
         col = rule.kwargs.get("column") or rule.kwargs.get("column_A")
@@ -321,12 +329,10 @@ def _problem_rows(
             *(f"CAST({brow(extra[j])} AS VARCHAR) AS dq_p{j}" for j in sorted(present)),
         ]
         base_join = ""
-        if has_base:  # the base record by its row id (_ROW = row id + offset: rows numbered as read)
-            off = _row_offset(run, rule.table)
+        if has_base:  # the base record, fetched with the base table's failing rows
+            bases.setdefault(rule.table, set()).add(target)
             base_join = (
-                f" LEFT JOIN {ident(rule.table + '__data')} dq_base"
-                f" ON dq_base.rowid = TRY_CAST(t.{ROW_COLUMN} AS BIGINT) - {off}"
-                f" AND CAST(dq_base.rowid + {off} AS VARCHAR) = t.{ROW_COLUMN}"
+                f" LEFT JOIN {_failed_name(rule.table)} dq_base ON dq_base.{ROW_COLUMN} = t.{ROW_COLUMN}"
                 f" AND dq_base.{BATCH_COLUMN} = t.{BATCH_COLUMN}"
             )
         if rid in run.considered:  # counted in the rule's pass
@@ -354,23 +360,44 @@ def _problem_rows(
         return
 
     # the failing rows of each table or view, with bit masks of the rules they fail, from the lists the
-    # counting pass kept (run.failing), so no rule is evaluated twice: a table's rows fetched by row id
-    # (only the columns the selects read), a view's rows as kept
-    for target, reads in used.items():
-        nmasks = (len(run.compiled[target]) + MASK_BITS - 1) // MASK_BITS
-        masks = ", ".join(f"p.e.m{j} AS dq_m{j}" for j in range(nmasks))
-        rows = f"(SELECT batch, unnest(dq_failing) AS e FROM {ident(run.failing[target])})"
-        if target in run.tables:
-            off = _row_offset(run, target)
-            picked = ", ".join(f"d.{ident(c)}" for c in sorted(reads - {ROW_COLUMN}))
+    # counting pass kept (run.failing), so no rule is evaluated twice: a view's rows as kept; a table's rows
+    # — its failing ones and the base records of its views' failing ones (no bit set) — fetched by row id
+    # in one scan, with only the columns the selects read
+    for target in sorted(used, key=lambda t: (t in run.tables, t)):
+        nmasks = (len(run.compiled.get(target, [])) + MASK_BITS - 1) // MASK_BITS
+        masks = [f"dq_m{j}" for j in range(nmasks)]
+        own = (
+            f"SELECT p.e.r AS dq_r{''.join(f', p.e.m{j} AS dq_m{j}' for j in range(nmasks))} "
+            f"FROM (SELECT unnest(dq_failing) AS e FROM {ident(run.failing[target])}) p"
+            if target in run.failing
+            else f"SELECT CAST(NULL AS VARCHAR) AS dq_r{''.join(f', 0 AS {m}' for m in masks)} WHERE false"
+        )
+        if target not in run.tables:
+            kept = ", ".join(f"p.e.m{j} AS dq_m{j}" for j in range(nmasks))
             con.execute(
-                f"CREATE TEMP TABLE {_failed_name(target)} AS SELECT {picked}, p.e.r AS {ROW_COLUMN}, {masks} "
-                f"FROM {rows} p JOIN {ident(target + '__data')} d ON d.rowid = TRY_CAST(p.e.r AS BIGINT) - {off}"
+                f"CREATE TEMP TABLE {_failed_name(target)} AS SELECT unnest(p.e.r), {kept} "
+                f"FROM (SELECT unnest(dq_failing) AS e FROM {ident(run.failing[target])}) p"
             )
-        else:
-            con.execute(
-                f"CREATE TEMP TABLE {_failed_name(target)} AS SELECT unnest(p.e.r), {masks} FROM {rows} p"
+            _log(progress, f"failing rows of {target} selected")
+            continue
+        rows = own
+        views = sorted(bases.get(target, ()))
+        if views:
+            zero = "".join(f", CAST(0 AS BIGINT) AS {m}" for m in masks)
+            of_views = " UNION ".join(
+                f"SELECT CAST({ROW_COLUMN} AS VARCHAR) AS dq_r FROM {_failed_name(v)}" for v in views
             )
+            rows = (
+                f"WITH own AS ({own}) SELECT * FROM own UNION ALL SELECT dq_r{zero} FROM ({of_views}) "
+                "WHERE dq_r NOT IN (SELECT dq_r FROM own)"
+            )
+        off = _row_offset(run, target)
+        picked = ", ".join(f"d.{ident(c)}" for c in sorted(used[target] - {ROW_COLUMN}))
+        con.execute(
+            f"CREATE TEMP TABLE {_failed_name(target)} AS SELECT {picked}, p.dq_r AS {ROW_COLUMN}"
+            f"{''.join(f', p.{m}' for m in masks)} FROM ({rows}) p "
+            f"JOIN {ident(target + '__data')} d ON d.rowid = TRY_CAST(p.dq_r AS BIGINT) - {off}"
+        )
         _log(progress, f"failing rows of {target} selected")
     raw_cols = [
         "dq_value",
@@ -428,33 +455,36 @@ def _problem_rows(
     _log(progress, f"{len(todo):,} distinct values masked")
 
     # ---- the problem list, masked, in the writer's columns
-    def mapped(alias: str, f: str, v: str) -> tuple[str, str]:
-        return (
-            f"coalesce({alias}.m, {v})",
-            f" LEFT JOIN dq_map {alias} ON {alias}.f = {f} AND {alias}.v = {v}",
-        )
-
+    masked_keys = set(keys_f)  # the mapping keys with a masked value: a join for the others finds nothing
     joins: list[str] = []
+
+    def mapped(alias: str, f: str, v: str, keys: Any) -> str:
+        """``v`` masked as a value of mapping key ``f`` (one of ``keys``)."""
+        if masked_keys.isdisjoint(keys):
+            return v
+        joins.append(f" LEFT JOIN dq_map {alias} ON {alias}.f = {f} AND {alias}.v = {v}")
+        return f"coalesce({alias}.m, {v})"
+
     exprs: dict[str, str] = {}
-    exprs["value_masked"], j = mapped("mv", "m.field", "r.dq_value")
-    joins.append(j)
-    exprs["unit_code"], j = mapped("mu", "''", "r.dq_unit")
-    joins.append(j)
+    exprs["value_masked"] = mapped("mv", "m.field", "r.dq_value", {x["field"] for x in meta})
+    exprs["unit_code"] = mapped("mu", "''", "r.dq_unit", {""})
     joins.append(" LEFT JOIN dq_units un ON un.u = r.dq_unit")
     exprs["unit_name"] = "coalesce(un.name, '')"
-    parts = []
-    for i in range(nkeys):
-        e, j = mapped(f"mk{i}", f"m.dq_kf{i}", f"r.dq_k{i}")
-        joins.append(j)
-        parts.append(f"coalesce({e}, '')")
+    parts = [
+        f"coalesce({mapped(f'mk{i}', f'm.dq_kf{i}', f'r.dq_k{i}', {x[f'dq_kf{i}'] for x in meta})}, '')"
+        for i in range(nkeys)
+    ]
     exprs["record_key"] = (
         f"array_to_string(list_slice([{', '.join(parts)}], 1, m.dq_nk), '|')" if parts else "''"
     )
-    for j_, f in enumerate(extra):
-        exprs[f], j = mapped(f"mp{j_}", literal(f), f"r.dq_p{j_}")
-        joins.append(j)
-    joins.append(f" LEFT JOIN dq_map md ON m.dq_detail AND md.f = {literal(_DETAIL)} AND md.v = r.dq_value")
-    exprs["detail_zh"] = "CASE WHEN m.dq_detail THEN coalesce(md.m, '') ELSE '' END"
+    for j, f in enumerate(extra):
+        exprs[f] = mapped(f"mp{j}", literal(f), f"r.dq_p{j}", {f})
+    exprs["detail_zh"] = "''"
+    if _DETAIL in masked_keys:  # what is wrong with each unit number (every one was sent to Python)
+        joins.append(
+            f" LEFT JOIN dq_map md ON m.dq_detail AND md.f = {literal(_DETAIL)} AND md.v = r.dq_value"
+        )
+        exprs["detail_zh"] = "CASE WHEN m.dq_detail THEN coalesce(md.m, '') ELSE '' END"
     exprs["row"] = "r.dq_row"
     for c in ("rule_id", "table", "field", "message_zh", "fix_zh", "severity", "dimension", "file"):
         exprs[c] = f"m.{ident(c)}"

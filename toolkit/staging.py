@@ -87,6 +87,7 @@ class Source:
     casts: frozenset[str] = frozenset()  # source columns to cast to text (Parquet integers)
     null_padding: bool = False  # CSV: DuckDB pads short records (second attempt; see toolkit.engine)
     encoding_checked: bool = False  # CSV: the loader's encoding test has been run
+    empty_line: bool = False  # CSV: has an empty line before its last record (when asked: has_empty_line)
     numeric_columns: dict[str, int] = field(default_factory=dict)  # XLSX: cells stored as numbers
     lossy_columns: list[str] = field(default_factory=list)  # … of which digits may be lost (IDs)
 
@@ -193,25 +194,40 @@ def _head(path: Path) -> bool:
     return head.startswith(_UTF8_BOM)
 
 
-def _risky(path: Path) -> bool:
-    """True if the file holds a construct on which DuckDB's CSV parser and Python's may differ: a space
-    next to a quote character (DuckDB trims it), a carriage return that is not part of ``\\r\\n``, or
-    ``\\r\\n`` mixed with ``\\n`` — or a NUL byte, which the loader refuses (naming its line). Fast:
-    ``memchr`` searches, unless quotes or CRs occur."""
+def _chunks_marked(fh: Any) -> Any:
+    """The file's chunks, each with whether it is the last."""
+    data = fh.read(CHUNK_BYTES)
+    while data:
+        more = fh.read(CHUNK_BYTES)
+        yield data, not more
+        data = more
+
+
+def _scan_csv(path: Path, empty_lines: bool = False) -> tuple[bool, bool]:
+    """One read of the file: ``(risky, empty_line)``. ``risky``: the file holds a construct on which
+    DuckDB's CSV parser and Python's may differ — a space next to a quote character (DuckDB trims it), a
+    carriage return that is not part of ``\\r\\n``, or ``\\r\\n`` mixed with ``\\n`` — or a NUL byte,
+    which the loader refuses (naming its line). ``empty_line`` (asked for with ``empty_lines``; a risky
+    file is read by the loader anyway): see :func:`has_empty_line`. Fast: ``memchr`` searches, unless
+    quotes or CRs occur, and a vectorised search for empty lines."""
     prev = b""
     has_cr = False
+    empty = _EmptyLines() if empty_lines else None
+    found = False
     with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK_BYTES):
+        for chunk, last in _chunks_marked(fh):
             if chunk.find(b"\x00") >= 0:
-                return True
+                return True, found
             if chunk.find(b'"') >= 0 or prev == b'"':
                 window = prev + chunk
                 if b' "' in window or b'" ' in window:
-                    return True
+                    return True, found
             has_cr = has_cr or chunk.find(b"\r") >= 0
             prev = chunk[-1:]
+            if empty is not None and not found:
+                found = empty.feed(chunk, last)
     if not has_cr:
-        return False
+        return False, found
     cr = crlf = lf = 0
     prev = b""
     with path.open("rb") as fh:
@@ -220,7 +236,7 @@ def _risky(path: Path) -> bool:
             lf += chunk.count(b"\n")
             crlf += (prev + chunk).count(b"\r\n") if prev == b"\r" else chunk.count(b"\r\n")
             prev = chunk[-1:]
-    return cr != crlf or lf != crlf
+    return cr != crlf or lf != crlf, found
 
 
 def _chunks(path: Path) -> Any:
@@ -297,17 +313,26 @@ def _positional(names: Sequence[str | None]) -> list[tuple[str, str | None]]:
 
 
 def _csv_source(
-    batch: str, table: str, path: Path, required: Sequence[str] | None, work: Path, *, gb18030: bool = False
+    batch: str,
+    table: str,
+    path: Path,
+    required: Sequence[str] | None,
+    work: Path,
+    *,
+    gb18030: bool = False,
+    empty_lines: bool = False,
 ) -> Source:
     """A CSV file as a DuckDB source. UTF-8 is assumed (DuckDB rejects any byte sequence that is not
-    UTF-8, and the engine then calls :func:`recover_csv`); ``gb18030`` transcodes first."""
+    UTF-8, and the engine then calls :func:`recover_csv`); ``gb18030`` transcodes first. ``empty_lines``:
+    also look for empty lines (:attr:`Source.empty_line`), in the same read."""
     bom = _head(path)
     read_path, staged, encoding = path, None, "utf-8-sig" if bom else "utf-8"
     if gb18030:
         read_path = work / f"{batch}__{table}.utf8.csv"
         _transcode_gb18030(path, read_path)
         staged, encoding = "gb18030→utf-8", "gb18030"
-    if _risky(read_path):
+    risky, empty_line = _scan_csv(read_path, empty_lines)
+    if risky:
         raise _Fallback("csv construct DuckDB parses differently")
     try:
         raw = _csv_header(read_path, "utf-8-sig" if (bom and not gb18030) else "utf-8")
@@ -317,7 +342,7 @@ def _csv_source(
         scan = utf8_scan(path)
         if scan.ok or scan.stray:  # the loader decides (and refuses UTF-8 with damaged bytes)
             raise _Fallback("header not decodable") from exc
-        return _csv_source(batch, table, path, required, work, gb18030=True)
+        return _csv_source(batch, table, path, required, work, gb18030=True, empty_lines=empty_lines)
     names = _header_names(raw)
     if any(n is None for n in names):
         raise _Fallback("header-less column")
@@ -333,6 +358,7 @@ def _csv_source(
         encoding=encoding,
         staged=staged,
         encoding_checked=gb18030,
+        empty_line=empty_line,
     )
 
 
@@ -536,12 +562,21 @@ def _loader_source(
     )
 
 
-def prepare_source(batch: str, table: str, path: Path, required: Sequence[str] | None, work: Path) -> Source:
-    """Decide how DuckDB reads ``path`` (see the module docstring); may write a file into ``work``."""
+def prepare_source(
+    batch: str,
+    table: str,
+    path: Path,
+    required: Sequence[str] | None,
+    work: Path,
+    *,
+    empty_lines: bool = False,
+) -> Source:
+    """Decide how DuckDB reads ``path`` (see the module docstring); may write a file into ``work``.
+    ``empty_lines``: a CSV file read by DuckDB is also searched for empty lines (:attr:`Source.empty_line`)."""
     fmt = FORMATS.get(path.suffix.lower())
     try:
         if fmt == "csv":
-            return _csv_source(batch, table, path, required, work)
+            return _csv_source(batch, table, path, required, work, empty_lines=empty_lines)
         if fmt == "parquet":
             return _parquet_source(batch, table, path, required, work)
         if fmt == "xlsx":
@@ -557,32 +592,43 @@ def has_empty_line(path: Path) -> bool:
     """``path`` (a CSV file) has an empty line before its last record. DuckDB skips empty lines, the
     loader counts each as a (blank) record, so row numbers would differ after it. A quoted value holding
     an empty line also answers ``True`` (the caller then reads the file by the loader: slower, exact)."""
-    import numpy as np
-
-    chunk = 1 << 24
+    scan = _EmptyLines()
     with path.open("rb") as fh:
-        data = fh.read(chunk)
-        first = data.find(b"\n")  # the file's line end, from its first line
-        if first < 0:
-            pattern = b"\r\r"
-        else:
-            pattern = b"\n\r\n" if data[first - 1 : first] == b"\r" else b"\n\n"
-        end, gap = pattern[0], len(pattern) - 1  # line-end byte; next line end `gap` bytes on = empty line
-        tail = b""  # the previous chunk's last bytes: a pattern may straddle two chunks
-        while data:  # in chunks (no memory map: its pages would count as the process's memory), vectorised
-            more = fh.read(chunk)
-            if not more:  # the last chunk: trailing line ends follow the last record, they move no row
-                data = data.rstrip(b"\r\n")
-            if pattern in tail + data[:gap]:
-                return True
-            buf = np.frombuffer(data, dtype=np.uint8)
-            ends = np.flatnonzero(buf == end)
-            near = ends[:-1][np.diff(ends) == gap]
-            if len(near) and (gap == 1 or bool(np.any(buf[near + 1] == pattern[1]))):
-                return True
-            tail = data[-gap:]
-            data = more
-    return False
+        return any(scan.feed(chunk, last) for chunk, last in _chunks_marked(fh))
+
+
+class _EmptyLines:
+    """The search of :func:`has_empty_line`, fed chunk by chunk (no memory map: its pages would count as
+    the process's memory), vectorised: line ends ``gap`` bytes apart, the file's line end taken from its
+    first line; a pattern may straddle two chunks; trailing line ends follow the last record and move no
+    row."""
+
+    def __init__(self) -> None:
+        self.pattern = b""
+        self.tail = b""  # the previous chunk's last bytes
+
+    def feed(self, data: bytes, last: bool) -> bool:
+        import numpy as np
+
+        if not self.pattern:
+            first = data.find(b"\n")
+            if first < 0:
+                self.pattern = b"\r\r"
+            else:
+                self.pattern = b"\n\r\n" if data[first - 1 : first] == b"\r" else b"\n\n"
+        pattern = self.pattern
+        end, gap = pattern[0], len(pattern) - 1
+        if last:
+            data = data.rstrip(b"\r\n")
+        if pattern in self.tail + data[:gap]:
+            return True
+        buf = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(buf == end)
+        near = ends[:-1][np.diff(ends) == gap]
+        if len(near) and (gap == 1 or bool(np.any(buf[near + 1] == pattern[1]))):
+            return True
+        self.tail = data[-gap:]
+        return False
 
 
 def loader_fallback(source: Source, required: Sequence[str] | None, work: Path, why: str) -> Source:
