@@ -10,13 +10,15 @@ path (``--engine gx``, :func:`toolkit.check.run_check`) without loading the batc
    SQL — the counts of ``counts.csv``; the same pass keeps, per unit, the rows failing any rule with a
    bit mask of the rules they fail (:attr:`toolkit.engine.CountedRun.failing`), so no rule is evaluated
    twice;
-2. while the DuckDB connection is open, the kept rows are joined back to their table (a view's rows are
-   kept whole), and each rule's failing rows (row, unit, value, record key, the pack's
-   ``problem_fields``) are read in Arrow chunks, masked column by column through the one masking pass
-   (:class:`toolkit.masking.Masker`, each distinct value once, knowing the person names of the batch,
-   read in SQL too) and appended to ``problems.csv`` (:func:`toolkit.sheets.append_csv_columns`) — the
-   problem list never exists as a whole in memory; a small sample of masked failing values per rule is
-   kept for Data Docs and the report;
+2. while the DuckDB connection is open, every rule's failing rows go into one table (a table's kept rows
+   fetched by row id in one scan, together with the base records its views' rules read; a view's rows
+   are kept whole): row, unit, value, record key, the pack's ``problem_fields``. The distinct values that
+   masking may change (a SQL pre-filter that may take too many, never too few) are masked once each in
+   Python through the one masking pass (:class:`toolkit.masking.Masker`, knowing the person names of the
+   batch, read in SQL too) and joined back; DuckDB then builds each CSV line and the lines are appended to
+   ``problems.csv`` (:func:`toolkit.sheets.append_csv_query`) — the problem list never exists as a whole
+   in Python. The first masked failing values per rule are kept for Data Docs and the report;
+   Great Expectations, which renders Data Docs, is imported meanwhile;
 3. the gate: a rule fails when its failing share exceeds its tolerance, computed from the counts exactly
    as Great Expectations computes ``success`` (the share of non-empty values for column rules, of rows
    with both values for column-pair rules, of all rows for ``expect_column_values_to_not_be_null``);
