@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from toolkit import staging
-from toolkit.staging import has_empty_line, prepare_source
+from toolkit.staging import prepare_source
 
 EMPTY_LINE_CASES = [
     (b"a,b\n1,2\n3,4\n", False),
@@ -26,11 +26,11 @@ EMPTY_LINE_CASES = [
 
 @pytest.mark.parametrize(("content", "expected"), EMPTY_LINE_CASES)
 @pytest.mark.parametrize("chunk", [16 << 20, 5])
-def test_has_empty_line(tmp_path, monkeypatch, content: bytes, expected: bool, chunk: int) -> None:
+def test_empty_line_found(tmp_path, monkeypatch, content: bytes, expected: bool, chunk: int) -> None:
     monkeypatch.setattr(staging, "CHUNK_BYTES", chunk)
     path = tmp_path / "t.csv"
     path.write_bytes(content)
-    assert has_empty_line(path) is expected
+    assert staging._scan_csv(path, empty_lines=True)[1] is expected
 
 
 @pytest.mark.parametrize(("content", "expected"), [c for c in EMPTY_LINE_CASES if c[0].startswith(b"a,b")])

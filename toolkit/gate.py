@@ -215,22 +215,6 @@ _MAP_SCHEMA = pa.schema([("f", _TEXT), ("v", _TEXT), ("m", _TEXT)])
 _UNITS_SCHEMA = pa.schema([("u", _TEXT), ("name", _TEXT)])
 
 
-def _needs_masking_sql(f: str, v: str, masker: Masker) -> str:
-    """SQL: the value ``v`` of mapping key ``f`` may change when masked, so it goes to Python (a superset:
-    the values it leaves out are returned unchanged by :meth:`Masker.value`). A personal-data field's
-    values and the detail always go; a record key's never (only :func:`toolkit.sheets.csv_cell` may touch
-    them, in the writer); free text only when it could hold a number :func:`toolkit.masking.scrub_text`
-    masks (8 or more digits: ASCII digits and non-ASCII characters counted, so any Unicode digit is) or,
-    when the batch has person names, a non-ASCII character."""
-    pii = [*sorted(masker.pii_fields), _DETAIL]
-    exempt = sorted(masker.exempt - set(pii) - {""})
-    maybe = f"length(regexp_replace({v}, '[\\x00-/:-\\x7f]', '', 'g')) >= 8"
-    if masker.names:
-        maybe += f" OR regexp_matches({v}, '[^\\x00-\\x7f]')"
-    never = f"WHEN {f} IN ({', '.join(map(literal, exempt))}) THEN false " if exempt else ""
-    return f"CASE WHEN {f} IN ({', '.join(map(literal, pii))}) THEN true {never}ELSE {maybe} END"
-
-
 def _failed_name(target: str) -> str:
     return ident(f"dq_failed_{target}")
 
@@ -433,7 +417,7 @@ def _problem_rows(
     ]
     todo = con.sql(
         f"SELECT DISTINCT f, v FROM ({' UNION ALL '.join(pairs)}) "
-        f"WHERE v IS NOT NULL AND f IS NOT NULL AND {_needs_masking_sql('f', 'v', masker)}"
+        f"WHERE v IS NOT NULL AND f IS NOT NULL AND {masker.may_change_sql('f', 'v', always=[_DETAIL])}"
     ).to_arrow_table()
     keys_f, values_v, masked_m = [], [], []
     for f, v in zip(todo.column("f").to_pylist(), todo.column("v").to_pylist(), strict=True):

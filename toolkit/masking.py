@@ -223,3 +223,21 @@ class Masker:
 
     def row(self, record: Mapping[str, Any]) -> dict[str, Any]:
         return {k: self.value(k, v) for k, v in record.items()}
+
+    def may_change_sql(self, field_sql: str, value_sql: str, always: Iterable[str] = ()) -> str:
+        """SQL (DuckDB): :meth:`value` may change the value ``value_sql`` of the field ``field_sql`` (``""``:
+        free text) — a superset, so that a caller masks only these in Python: a personal-data field's values
+        (and the keys in ``always``) always; a record key's never; free text when it could hold a number
+        :func:`scrub_text` masks (8 or more digits: ASCII digits and non-ASCII characters counted, so any
+        Unicode digit is) or, when person names are known, any non-ASCII character."""
+        from toolkit.checks.sql import literal
+
+        v = value_sql
+        maybe = f"length(regexp_replace({v}, '[\\x00-/:-\\x7f]', '', 'g')) >= 8"
+        if self.names:
+            maybe += f" OR regexp_matches({v}, '[^\\x00-\\x7f]')"
+        yes = [*sorted(self.pii_fields), *always]
+        exempt = sorted(self.exempt - set(yes) - {""})
+        never = f"WHEN {field_sql} IN ({', '.join(map(literal, exempt))}) THEN false " if exempt else ""
+        first = f"WHEN {field_sql} IN ({', '.join(map(literal, yes))}) THEN true " if yes else ""
+        return f"CASE {first}{never}ELSE {maybe} END"

@@ -87,7 +87,7 @@ class Source:
     casts: frozenset[str] = frozenset()  # source columns to cast to text (Parquet integers)
     null_padding: bool = False  # CSV: DuckDB pads short records (second attempt; see toolkit.engine)
     encoding_checked: bool = False  # CSV: the loader's encoding test has been run
-    empty_line: bool = False  # CSV: has an empty line before its last record (when asked: has_empty_line)
+    empty_line: bool = False  # CSV: has an empty line before its last record (when asked; see _EmptyLines)
     numeric_columns: dict[str, int] = field(default_factory=dict)  # XLSX: cells stored as numbers
     lossy_columns: list[str] = field(default_factory=list)  # … of which digits may be lost (IDs)
 
@@ -208,7 +208,7 @@ def _scan_csv(path: Path, empty_lines: bool = False) -> tuple[bool, bool]:
     DuckDB's CSV parser and Python's may differ — a space next to a quote character (DuckDB trims it), a
     carriage return that is not part of ``\\r\\n``, or ``\\r\\n`` mixed with ``\\n`` — or a NUL byte,
     which the loader refuses (naming its line). ``empty_line`` (asked for with ``empty_lines``; a risky
-    file is read by the loader anyway): see :func:`has_empty_line`. Fast: ``memchr`` searches, unless
+    file is read by the loader anyway): see :class:`_EmptyLines`. Fast: ``memchr`` searches, unless
     quotes or CRs occur, and a vectorised search for empty lines."""
     prev = b""
     has_cr = False
@@ -588,18 +588,11 @@ def prepare_source(
     )
 
 
-def has_empty_line(path: Path) -> bool:
-    """``path`` (a CSV file) has an empty line before its last record. DuckDB skips empty lines, the
-    loader counts each as a (blank) record, so row numbers would differ after it. A quoted value holding
-    an empty line also answers ``True`` (the caller then reads the file by the loader: slower, exact)."""
-    scan = _EmptyLines()
-    with path.open("rb") as fh:
-        return any(scan.feed(chunk, last) for chunk, last in _chunks_marked(fh))
-
-
 class _EmptyLines:
-    """The search of :func:`has_empty_line`, fed chunk by chunk (no memory map: its pages would count as
-    the process's memory), vectorised: line ends ``gap`` bytes apart, the file's line end taken from its
+    """Is there an empty line before the file's last record? DuckDB skips empty lines, the loader counts
+    each as a (blank) record, so row numbers would differ after it; a quoted value holding an empty line
+    also answers yes (the file is then read by the loader: slower, exact). Fed chunk by chunk (no memory
+    map: its pages would count as the process's memory), vectorised: line ends ``gap`` bytes apart, the file's line end taken from its
     first line; a pattern may straddle two chunks; trailing line ends follow the last record and move no
     row."""
 
