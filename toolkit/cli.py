@@ -16,7 +16,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from toolkit.clean_cli import clean_app
-from toolkit.console import GuardedGroup, err, fail, out, print_warnings, safe_message, show_progress
+from toolkit.console import (
+    GuardedGroup,
+    err,
+    fail,
+    out,
+    print_warnings,
+    run_app,
+    safe_message,
+    show_progress,
+)
 from toolkit.errors import DQError
 from toolkit.ledger_cli import ledger_app, print_sync_report
 
@@ -733,7 +742,7 @@ def reconcile(
 
 def main() -> None:
     """Console entry point (``dq``)."""
-    app()
+    run_app(app)
 
 
 if __name__ == "__main__":

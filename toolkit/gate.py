@@ -543,7 +543,7 @@ def run_engine_check(
     failing_rows: dict[str, list[str]] = {}
 
     def on_counted(run: CountedRun) -> None:
-        if docs_dir is not None:  # Great Expectations (~4 s to import) loads while DuckDB writes the list
+        if docs_dir is not None:  # Great Expectations (~2 s to import) loads while DuckDB writes the list
             state["gx"] = threading.Thread(
                 target=importlib.import_module, args=("toolkit.gx_run",), daemon=True
             )

@@ -17,6 +17,7 @@ Some metric errors are reported by Great Expectations per expectation without ``
 never counted as 0 of 0.
 """
 
+# ruff: noqa: E402  (Great Expectations is imported through toolkit.gx_import before the rest)
 from __future__ import annotations
 
 import html
@@ -29,7 +30,10 @@ from typing import Any
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-import great_expectations as gx
+from toolkit.gx_import import import_great_expectations
+
+gx = import_great_expectations()  # first, so that the imports below find it loaded
+
 import pandas as pd
 from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.data_context.types.base import (
