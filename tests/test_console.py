@@ -45,7 +45,10 @@ def test_exit_code_output_and_handlers_survive(tmp_path, code):
     script.write_text(textwrap.dedent(PROBE), encoding="utf-8")
     marker = tmp_path / "marker.txt"
     proc = subprocess.run(
-        [sys.executable, str(script), "go", str(code), str(marker)], capture_output=True, text=True, timeout=120
+        [sys.executable, str(script), "go", str(code), str(marker)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == code
     assert proc.stdout.endswith("x" * 1000 + "\nend\n")
