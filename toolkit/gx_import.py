@@ -11,7 +11,8 @@ packages that it, or a package it imports, loads only when installed:
 :func:`import_great_expectations` hides the packages that are not imported yet while Great Expectations
 loads (its compatibility layer takes them as not installed), then makes them importable again, so that
 later imports (``import pyspark`` by :mod:`toolkit.spark`) work as usual. A package imported before
-Great Expectations stays as it is.
+Great Expectations stays as it is. While Great Expectations loads, another thread importing a hidden package
+would get ImportError: the gate imports it in a thread only while DuckDB writes the problem list.
 """
 
 from __future__ import annotations
