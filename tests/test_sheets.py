@@ -437,3 +437,37 @@ def test_append_csv_query_writes_what_append_csv_writes(tmp_path_factory, rows: 
     n = sheets.append_csv_query(con, "SELECT * FROM src", ["a", "b", "c"], by_query, ["n DESC"])
     assert n == len(rows)
     assert by_query.read_bytes() == by_frame.read_bytes()
+
+
+_clean_cells = _cells.filter(lambda v: v is None or sheets.csv_cell(v) == v)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_cells, _clean_cells, _cells), min_size=1, max_size=20), st.booleans())
+def test_append_csv_query_clean_columns_are_written_as_append_csv_writes(
+    tmp_path_factory, rows: list, all_clean: bool
+) -> None:
+    """Differential: columns the caller declares clean (csv_cell leaves each of their values as it is) are
+    quoted but not searched, the other cells of their line still are — byte for byte the pandas writer's
+    output, a column written twice (a pack's legacy copy) included."""
+    import duckdb
+    import pyarrow as pa
+
+    if all_clean:
+        rows = [(a, k, c) for a, k, c in rows if sheets.csv_cell(a) == a and sheets.csv_cell(c) == c] or [
+            (None, None, None)
+        ]
+    tmp = tmp_path_factory.mktemp("clean")
+    frame = pd.DataFrame(rows, columns=["a", "k", "c"], dtype=object)
+    frame.insert(2, "k2", frame["k"])
+    by_frame, by_query = tmp / "frame.csv", tmp / "query.csv"
+    sheets.write_csv(frame.iloc[:0], by_frame)
+    sheets.append_csv(frame, by_frame)
+    sheets.write_csv(frame.iloc[:0], by_query)
+    con = duckdb.connect()
+    data = {c: pa.array(list(frame[c]), pa.string()) for c in ("a", "k", "c")}
+    con.register("src", pa.table({**data, "n": list(range(len(rows)))}))
+    clean = {"a", "k", "c"} if all_clean else {"k"}
+    n = sheets.append_csv_query(con, "SELECT * FROM src", ["a", "k", "k", "c"], by_query, ["n"], clean=clean)
+    assert n == len(rows)
+    assert by_query.read_bytes() == by_frame.read_bytes()

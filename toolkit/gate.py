@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import itertools
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -52,7 +54,7 @@ from toolkit.errors import ConfigError, InputError
 from toolkit.loading import ROW_COLUMN, Batch, discover_tables, read_table
 from toolkit.masking import Masker, person_names
 from toolkit.results import PROBLEM_COLUMNS, CheckResult, RuleResult
-from toolkit.sheets import append_csv, append_csv_query, write_csv
+from toolkit.sheets import append_csv, append_csv_query, csv_cell, write_csv
 from toolkit.views import BATCH_COLUMN
 
 __all__ = ["SAMPLE_VALUES", "EngineTable", "FailingSample", "run_engine_check"]
@@ -174,10 +176,11 @@ class _ProblemWriter:
         if path is not None:
             write_csv(pd.DataFrame(columns=header), path)
 
-    def add_query(self, con: Any, query: str, order_by: list[str]) -> None:
-        """The rows of a DuckDB query holding the problem columns, in ``order_by``'s order."""
+    def add_query(self, con: Any, query: str, order_by: list[str], clean: list[str]) -> None:
+        """The rows of a DuckDB query holding the problem columns, in ``order_by``'s order (``clean``: see
+        :func:`toolkit.sheets.append_csv_query`)."""
         if self.path is not None:
-            self.count += append_csv_query(con, query, self.sources, self.path, order_by)
+            self.count += append_csv_query(con, query, self.sources, self.path, order_by, clean=clean)
             return
         cols = ", ".join(ident(c) for c in self.columns)
         frame = con.sql(f"SELECT {cols} FROM ({query}) q ORDER BY {', '.join(order_by)}").df()
@@ -210,6 +213,8 @@ def problem_columns(dom: Domain) -> list[str]:
 #: mapping key of the ``detail_zh`` column (what :func:`toolkit.validators.unit_number_problem` says of the
 #: value), beside the field codes whose values are masked as that field's cells ("" = free text)
 _DETAIL = "#detail"
+#: problem columns that hold the rule's own values (the same on each of its rows)
+_PER_RULE = ("rule_id", "table", "field", "message_zh", "fix_zh", "severity", "dimension", "file")
 _TEXT = pa.string()
 _MAP_SCHEMA = pa.schema([("f", _TEXT), ("v", _TEXT), ("m", _TEXT)])
 _UNITS_SCHEMA = pa.schema([("u", _TEXT), ("name", _TEXT)])
@@ -472,24 +477,34 @@ def _problem_rows(
         )
         exprs["detail_zh"] = "CASE WHEN m.dq_detail THEN coalesce(md.m, '') ELSE '' END"
     exprs["row"] = "r.dq_row"
-    for c in ("rule_id", "table", "field", "message_zh", "fix_zh", "severity", "dimension", "file"):
+    for c in _PER_RULE:
         exprs[c] = f"m.{ident(c)}"
     select = ", ".join(f"{exprs[c]} AS {ident(c)}" for c in writer.columns)
     query = (
         f"SELECT r.dq_rule, r.dq_n, {select} FROM dq_raw r JOIN dq_rules m USING (dq_rule){''.join(joins)}"
     )
-    writer.add_query(con, query, ["dq_rule", "dq_n", ident("row")])
+    # a rule's own cells (its message, fix …), checked here once per rule, are not searched on each row
+    clean = [c for c in _PER_RULE if all(csv_cell(x[c]) == x[c] for x in meta)]
+    writer.add_query(con, query, ["dq_rule", "dq_n", ident("row")], clean=clean)
     _log(progress, f"{writer.count:,} problem rows written")
 
-    # ---- per rule: its failing rows (scoring), the first failing values masked (Data Docs, report)
-    order = "ORDER BY dq_n, dq_row"
-    for n, rows, values in con.execute(
-        f"SELECT dq_rule, list(dq_row {order}), list(dq_value {order})[1:{SAMPLE_VALUES}] FROM dq_raw GROUP BY 1"
-    ).fetchall():
-        rid = ids[n]
-        failing_rows.setdefault(rid, []).extend(rows)
+    # ---- per rule: its failing rows (scoring), the first failing values masked (Data Docs, report): one
+    # sorted read, cut at each rule's first row (a per-rule ordered list aggregate is ~5× slower)
+    got = con.sql(
+        "SELECT dq_rule, dq_row, dq_value FROM dq_raw ORDER BY dq_rule, dq_n, dq_row"
+    ).to_arrow_table()
+    rule_of = got.column("dq_rule").to_numpy()
+    starts = [0, *(np.flatnonzero(rule_of[1:] != rule_of[:-1]) + 1).tolist(), len(rule_of)]
+    all_rows = got.column("dq_row").to_pylist()
+    values = got.column("dq_value")
+    for a, b in itertools.pairwise(starts):
+        if a == b:
+            continue
+        rid = ids[int(rule_of[a])]
+        failing_rows.setdefault(rid, []).extend(all_rows[a:b])
         field_code = by_id[rid][1].rule.field
-        samples.setdefault(rid, FailingSample()).values.extend(masker.value(field_code, v) for v in values)
+        first = values.slice(a, min(b - a, SAMPLE_VALUES)).to_pylist()
+        samples.setdefault(rid, FailingSample()).values.extend(masker.value(field_code, v) for v in first)
     for rid in ids:
         samples.setdefault(rid, FailingSample())
         failing_rows.setdefault(rid, [])

@@ -222,14 +222,21 @@ _LINE_SUSPECT = (
 
 
 def append_csv_query(
-    con: Any, query: str, columns: Sequence[str], path: str | Path, order_by: Sequence[str] = ()
+    con: Any,
+    query: str,
+    columns: Sequence[str],
+    path: str | Path,
+    order_by: Sequence[str] = (),
+    clean: Collection[str] = (),
 ) -> int:
     """Append the rows of a DuckDB ``query`` (its ``columns``, text or NULL, in ``order_by``'s order) to a
     CSV that :func:`write_csv` started: the bytes :func:`append_csv` writes for the same cells —
     :func:`csv_cell` on every text, NULL as an empty cell, quoted as the csv module quotes. DuckDB builds
     each line, so a long problem list does not pass through Python cell by cell; a line that may hold a
     cell :func:`csv_cell` changes (:data:`_LINE_SUSPECT`, which flags too much, never too little) is
-    written again by the csv module from its cells. Returns the number of rows appended."""
+    written again by the csv module from its cells. ``clean``: columns whose every value the caller has
+    found :func:`csv_cell` leaves as it is (a rule's message, checked once per rule rather than on each of
+    its rows): quoted, but not searched. Returns the number of rows appended."""
     import io
 
     import pyarrow as pa
@@ -246,9 +253,16 @@ def append_csv_query(
         for c in cells
     ]
     line = "concat(" + ", ',', ".join(quoted) + ", chr(10))"
+    # the cells to search, joined by commas (each starts the text or follows a comma, as in the line)
+    searched = dict.fromkeys(c for name, c in zip(columns, cells, strict=True) if name not in clean)
+    suspect = (
+        f"regexp_matches(concat_ws(',', {', '.join(searched)}), {literal(_LINE_SUSPECT)})"
+        if searched
+        else "false"
+    )
     order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
     sql = (
-        f"SELECT dq_line, CASE WHEN regexp_matches(dq_line, {literal(_LINE_SUSPECT)}) THEN [{', '.join(cells)}] END "
+        f"SELECT dq_line, CASE WHEN {suspect} THEN [{', '.join(cells)}] END "
         f"FROM (SELECT {line} AS dq_line, dq_q.* FROM ({query}) dq_q) dq_q{order}"
     )
     n = 0
