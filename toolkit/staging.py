@@ -37,6 +37,7 @@ import csv
 import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,12 +210,14 @@ def _scan_csv(path: Path, empty_lines: bool = False) -> tuple[bool, bool]:
     carriage return that is not part of ``\\r\\n``, or ``\\r\\n`` mixed with ``\\n`` — or a NUL byte,
     which the loader refuses (naming its line). ``empty_line`` (asked for with ``empty_lines``; a risky
     file is read by the loader anyway): see :class:`_EmptyLines`. Fast: ``memchr`` searches, unless
-    quotes or CRs occur, and a vectorised search for empty lines."""
+    quotes or CRs occur, and a vectorised search for empty lines, which runs in a second thread (numpy
+    releases the GIL) one chunk behind the other searches."""
     prev = b""
     has_cr = False
     empty = _EmptyLines() if empty_lines else None
     found = False
-    with path.open("rb") as fh:
+    pending: Future[bool] | None = None  # the empty-line search of the previous chunk
+    with ThreadPoolExecutor(1) as pool, path.open("rb") as fh:
         for chunk, last in _chunks_marked(fh):
             if chunk.find(b"\x00") >= 0:
                 return True, found
@@ -224,8 +227,12 @@ def _scan_csv(path: Path, empty_lines: bool = False) -> tuple[bool, bool]:
                     return True, found
             has_cr = has_cr or chunk.find(b"\r") >= 0
             prev = chunk[-1:]
+            if pending is not None:  # chunk by chunk, in order: the search carries the previous chunk's end
+                found, pending = pending.result(), None
             if empty is not None and not found:
-                found = empty.feed(chunk, last)
+                pending = pool.submit(empty.feed, chunk, last)
+        if pending is not None:
+            found = pending.result()
     if not has_cr:
         return False, found
     cr = crlf = lf = 0
