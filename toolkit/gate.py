@@ -37,7 +37,7 @@ import importlib
 import itertools
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,9 +242,11 @@ def _problem_rows(
     files: dict[str, str],
     failing_rows: dict[str, list[str]],
     progress: bool = False,
+    before_write: Callable[[], None] | None = None,
 ) -> None:
     """Select every compiled rule's failing rows in SQL, mask them and stream them to ``writer``; each
     rule's failing ``_ROW`` values are kept in ``failing_rows`` (what scoring counts per record).
+    ``before_write`` is called once the rows are masked, before the list is written.
 
     The rows of all rules go into one table (``dq_raw``: rule, row, unit, value, key and problem fields,
     unmasked); the distinct values that masking may change are masked once each in Python (the one
@@ -485,6 +487,8 @@ def _problem_rows(
     )
     # a rule's own cells (its message, fix …), checked here once per rule, are not searched on each row
     clean = [c for c in _PER_RULE if all(csv_cell(x[c]) == x[c] for x in meta)]
+    if before_write is not None:
+        before_write()
     writer.add_query(con, query, ["dq_rule", "dq_n", ident("row")], clean=clean)
     _log(progress, f"{writer.count:,} problem rows written")
 
@@ -557,12 +561,16 @@ def run_engine_check(
     considered: dict[str, int] = {}
     failing_rows: dict[str, list[str]] = {}
 
-    def on_counted(run: CountedRun) -> None:
-        if docs_dir is not None:  # Great Expectations (~2 s to import) loads while DuckDB writes the list
+    def import_gx() -> None:
+        """Great Expectations (~2 CPU-s to import), which renders Data Docs, loads in a second thread
+        while the list is written: DuckDB then leaves a core idle, unlike in the selects before."""
+        if docs_dir is not None:
             state["gx"] = threading.Thread(
                 target=importlib.import_module, args=("toolkit.gx_run",), daemon=True
             )
             state["gx"].start()
+
+    def on_counted(run: CountedRun) -> None:
         masker = Masker(dom.pii_fields(), _person_names(run), dom.key_fields())
         seen = _seen_unit_names(run)
         units = set()
@@ -573,7 +581,9 @@ def run_engine_check(
         state.update(masker=masker, names=names, seen=seen, tables=run.tables)
         workdays.use_calendar(calendar)
         try:
-            _problem_rows(run, masker, names, writer, samples, considered, files, failing_rows, progress)
+            _problem_rows(
+                run, masker, names, writer, samples, considered, files, failing_rows, progress, import_gx
+            )
             _log(progress, "problem list selected and written")
         finally:
             workdays.use_calendar(None)
