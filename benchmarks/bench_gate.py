@@ -14,7 +14,8 @@ directly with that many registrations. ``--gx-size``: the size at which ``--engi
 the size at which the gate reads PostgreSQL and the count runs on local Spark (``0`` = not at all).
 
 Each measurement runs in its own process (wall time, CPU time and peak RSS from ``os.wait4``); with
-``--repeat N`` floor, count and gate run N times, interleaved (floor, count, gate, floor, …), and the table
+``--repeat N`` floor, count and gate run N times, interleaved (floor, count, gate, floor, gate, count, …: every
+other round runs the gate first), and the table
 shows each one's median wall and CPU time and its highest peak — one machine's disk cache and neighbours
 move a single 10 M run by ±10 %:
 
@@ -33,7 +34,7 @@ move a single 10 M run by ±10 %:
 Checks printed: gate's ``counts.csv`` identical to gx's and to pg's, the problem keys (rule, unit, record
 key, and for gx the row; a database table's rows are numbered in the server's order) identical, spark's
 ``counts.csv`` identical to count's; ratios count / floor (target ≤ 5 at 1 M), gx / gate (target ≥ 15 at
-1 M), gate / count (target ≤ 1.3 at 10 M; with ``--repeat``, also of each interleaved pair) and the gate's
+1 M), gate / count (target ≤ 1.3 at 10 M; with ``--repeat``, also of each round's pair) and the gate's
 peak (target ≤ 2.5 GiB at 10 M). Not a test.
 """
 
@@ -215,7 +216,13 @@ def main() -> None:
     for size in sizes:
         batch = batch_for(size, a.work)
         label = f"{size:g} M"
-        kinds = ["floor", "count", "gate"] * max(a.repeat, 1) + [
+        # rounds alternate count-gate and gate-count, so that a machine speeding up or slowing down during
+        # the runs favours neither
+        rounds = [
+            ["floor", "count", "gate"] if i % 2 == 0 else ["floor", "gate", "count"]
+            for i in range(max(a.repeat, 1))
+        ]
+        kinds = [k for r in rounds for k in r] + [
             k for k, x in (("gx", a.gx_size), ("pg", a.pg_size), ("spark", a.spark_size)) if x == size
         ]
         outs = {}
@@ -315,9 +322,9 @@ def main() -> None:
             )
             pairs = runs[runs["size"] == size]
             gw, cw = (pairs.loc[pairs["kind"] == k, "wall"].tolist() for k in ("gate", "count"))
-            if len(gw) > 1 and len(gw) == len(cw):  # interleaved: each gate run against the count just before
+            if len(gw) > 1 and len(gw) == len(cw):  # each round's gate run against its count run
                 each = ", ".join(f"{x / y:.2f}" for x, y in zip(gw, cw, strict=True))
-                print(f"{size}: gate / count of each interleaved pair: {each}")
+                print(f"{size}: gate / count of each round: {each}")
         for kind, what in (
             ("gx", f"gx / gate{' (target ≥ 15)' if t1 else ''}"),
             ("pg", "pg / gate"),
