@@ -22,7 +22,7 @@ from toolkit.domain import EXPECTATIONS_DIR, load_domain
 from toolkit.errors import ConfigError
 from toolkit.rules import Rule
 from toolkit.samples import generate_sample
-from toolkit.sheets import read_csv
+from toolkit.sheets import FORMULA_PREFIXES, read_csv
 
 #: Every pack shipped under expectations/ (a new pack is tested as soon as it is added).
 PACKS = sorted(p.name for p in EXPECTATIONS_DIR.iterdir() if (p / "domain.yaml").is_file())
@@ -153,6 +153,43 @@ def test_tolerance_overlay_gate_equals_gx(samples, tmp_path):
     assert succ == {k: r.success for k, r in eng.results.items()}
     assert any(succ[r] for r in failing) and not all(succ[r] for r in failing), "tolerances must matter"
     assert eng.exit_code == gx.exit_code
+
+
+def test_overlay_formula_message_is_neutralised_in_the_streamed_list(samples, tmp_path):
+    """A rule's own cells are checked for formulas once per rule, not on each row: an overlay's message and
+    fix that a spreadsheet would run reach problems.csv neutralised (leading apostrophe), as the GX path
+    writes them, while the other rules' cells stay as they are."""
+    batch = _batch(samples["bdc"], "stock")
+    base = run_check(batch, domain="bdc", mode="stock")
+    cells = base.problems.astype(str)
+    # a failing rule none of whose row cells looks like a formula: its lines are not rewritten cell by cell
+    plain = (
+        cells.apply(lambda col: col.str.startswith(FORMULA_PREFIXES)).groupby(cells.rule_id).sum().sum(axis=1)
+    )
+    rid = sorted(r for r in base.critical_failures if plain.get(r, 1) == 0)[0]
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(
+        f"rules:\n  {rid}: {{message_zh: '=HYPERLINK(\"http://x\")', fix_zh: '@SUM(1)'}}\n", encoding="utf-8"
+    )
+    files = {}
+    for engine in ("duckdb", "gx"):
+        out = tmp_path / engine
+        res = _dq("check", "--input", str(batch), "--out", str(out), "--mode", "stock", "--overlay", str(overlay),
+                  "--engine", engine, "--no-data-docs")  # fmt: skip
+        assert res.exit_code == 1, res.output
+        files[engine] = pd.read_csv(
+            out / "problems.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        )
+    eng = files["duckdb"]
+    mine = eng[eng.rule_id == rid]
+    assert (
+        len(mine)
+        and set(mine.message_zh) == {'\'=HYPERLINK("http://x")'}
+        and set(mine.fix_zh) == {"'@SUM(1)"}
+    )
+    others = eng[eng.rule_id != rid]
+    assert len(others) and not others.message_zh.str.startswith("'").any()
+    assert _sorted(eng).equals(_sorted(files["gx"]))
 
 
 # ------------------------------------------------------------------------------------------------ CLI
