@@ -479,8 +479,11 @@ def test_the_ranking_shows_each_units_self_check_rate(inputs, tmp_path):
         shown[row["attrs"]["data-unit"]] = text_of(cells[0])
     expected = {u: ("50.0%" if i % 2 else "87.5%") for i, u in enumerate(units[:-1])} | {units[-1]: "—"}
     assert shown == expected
-    sheet = openpyxl.load_workbook(paths["xlsx"], read_only=True)["排名"]
-    rows = list(sheet.iter_rows(values_only=True))
+    book = openpyxl.load_workbook(paths["xlsx"], read_only=True)
+    try:  # a read-only workbook keeps its file open until closed
+        rows = list(book["排名"].iter_rows(values_only=True))
+    finally:
+        book.close()
     at = next(i for i, r in enumerate(rows) if "自检率" in r)
     col = rows[at].index("自检率")
     code_col = next(i for i, v in enumerate(rows[at]) if isinstance(v, str) and v.endswith("代码"))
