@@ -192,6 +192,54 @@ def test_overlay_formula_message_is_neutralised_in_the_streamed_list(samples, tm
     assert _sorted(eng).equals(_sorted(files["gx"]))
 
 
+def test_views_keep_only_the_columns_the_problem_list_reads(samples, monkeypatch):
+    """A view's failing rows are kept (during counting) as structs of the columns the problem list reads
+    — ``_ROW``, the batch and each rule's value, unit, record key and problem fields — not the whole row;
+    the differential test above shows nothing the list needs is missing."""
+    seen: dict[str, tuple[list[str], list[str]]] = {}  # view -> (kept struct's fields, expected)
+    width: dict[str, int] = {}  # view -> its columns
+
+    def spying(*args, **kwargs):
+        hook = kwargs["on_counted"]
+
+        def on_counted(run):
+            for view in run.compiled.keys() - run.tables.keys():
+                got = run.con.execute(
+                    f"SELECT unnest(e.r) FROM (SELECT unnest(dq_failing) AS e FROM {run.failing[view]})"
+                )
+                fields = [d[0] for d in got.description]
+                got.fetchall()
+                cols = run.target_cols[view]
+                want = {"_ROW", "_BATCH"}.union(
+                    *(gate._target_reads(run.dom, c.rule, view, cols) for c in run.compiled[view])
+                )
+                seen[view] = (fields, [c for c in cols if c in want])
+                width[view] = len(cols)
+            hook(run)
+
+        kwargs["on_counted"] = on_counted
+        return real(*args, **kwargs)
+
+    real = gate.count_batches
+    monkeypatch.setattr(gate, "count_batches", spying)
+    for pack, folder in sorted(samples.items()):
+        run_check(_batch(folder, "stock"), domain=pack, mode="stock")
+    assert seen, "the samples' packs have rules on views"
+    assert all(fields == want for fields, want in seen.values()), seen
+    assert any(len(fields) < width[view] for view, (fields, _) in seen.items()), "no view row was narrowed"
+
+
+def test_a_column_read_but_not_kept_is_an_internal_error(samples, monkeypatch):
+    """Should what a view keeps and what the list reads ever disagree, the gate stops (exit 3 at the CLI)
+    rather than write empty cells for a column it did not keep."""
+    real = gate._target_reads
+    monkeypatch.setattr(
+        gate, "_target_reads", lambda dom, rule, target, cols: real(dom, rule, target, cols) - {rule.field}
+    )
+    with pytest.raises(RuntimeError, match="read but not in _target_reads"):
+        run_check(_batch(samples["bdc"], "stock"), domain="bdc", mode="stock")
+
+
 # ------------------------------------------------------------------------------------------------ CLI
 
 

@@ -33,7 +33,7 @@ import dataclasses
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,7 +140,8 @@ class CountedRun:
     failing: dict[str, str] = field(default_factory=dict)
     """With ``keep_failing``: table or view → the temporary table holding, per batch and key, the rows
     failing any of its compiled rules in the list column ``dq_failing``: one struct per row, ``r`` the
-    row (a table's: its ``_ROW``; a view's: the row itself, a struct of the view's columns) and bit
+    row (a table's: its ``_ROW``; a view's: the row itself, a struct of the view's columns, or of those
+    ``kept_columns`` names) and bit
     masks ``m0``, ``m1`` … — the i-th compiled rule fails the row when bit ``i % MASK_BITS`` of
     ``m{i // MASK_BITS}`` is set."""
     considered: dict[str, int] = field(default_factory=dict)
@@ -444,7 +445,7 @@ def _pass(
     maxima: Sequence[tuple[str, str]] = (),
     keep: str | None = None,
     considered: Mapping[str, str] | None = None,
-    keep_records: bool = False,
+    keep_records: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """One SELECT over ``target``: per batch and keys, rows and per-rule element / unexpected counts
     (``e_i``, ``u_i``), rows failing a rule of each dimension (``f_<dimension>``) and, for each
@@ -453,8 +454,8 @@ def _pass(
     ``keep``: also collect the rows failing any rule (``dq_failing``, a list per group, see
     :attr:`CountedRun.failing`) and keep the grouped result as the temporary table of that name (the
     gate selects the failing rows from it, so the rules are evaluated once); a row is its ``_ROW``, or
-    with ``keep_records`` the whole row (a struct of the target's columns) — for views, whose rows are
-    not stored anywhere to join back to. ``considered``: rule id → SQL of the rows a rule's ``mostly`` divides
+    with ``keep_records`` the row itself (a struct of those of the target's columns) — for views, whose
+    rows are not stored anywhere to join back to. ``considered``: rule id → SQL of the rows a rule's ``mostly`` divides
     by; counted as ``c_i`` (rows it applies to that are considered)."""
     sources = [_key_source(dom, k, target) for k in keys]
     key_sql = [
@@ -514,7 +515,7 @@ def _pass(
             f"t.{BATCH_COLUMN} AS batch",
             *key_sql,
             *flags,
-            *([f"{_kept_value(target_cols, keep_records)} AS dq_r"] if keep else []),
+            *([f"{_kept_value(keep_records)} AS dq_r"] if keep else []),
         ]
     )
     sql = f"{with_sql}SELECT {outer} FROM (SELECT {inner} FROM {source} t {' '.join(joins.values())}) GROUP BY ALL"
@@ -536,11 +537,12 @@ def _considered_counts(df: pd.DataFrame, crs: list[CompiledRule], cons: Mapping[
     return {c.rule.rule_id: int(df[f"c_{i}"].sum()) for i, c in enumerate(crs) if c.rule.rule_id in cons}
 
 
-def _kept_value(target_cols: list[str], records: bool) -> str:
-    """What a kept failing-row list holds per row: its ``_ROW``, or the whole row as a struct."""
-    if not records:
+def _kept_value(records: Sequence[str] | None) -> str:
+    """What a kept failing-row list holds per row: its ``_ROW``, or the row's columns ``records`` as a
+    struct."""
+    if records is None:
         return f"t.{ROW_COLUMN}"
-    return f"struct_pack({', '.join(f'{ident(c)} := t.{ident(c)}' for c in target_cols)})"
+    return f"struct_pack({', '.join(f'{ident(c)} := t.{ident(c)}' for c in records)})"
 
 
 def _collect(df: pd.DataFrame, crs: list[CompiledRule], keys: Sequence[str]) -> list[pd.DataFrame]:
@@ -766,6 +768,7 @@ def count_batches(
     on_counted: Callable[[CountedRun], None] | None = None,
     keep_failing: bool = False,
     considered: Callable[[Rule], str | None] | None = None,
+    kept_columns: Callable[[Rule, str, list[str]], Iterable[str]] | None = None,
 ) -> EngineCounts:
     """Count every rule of ``mode`` over one or many batches in DuckDB (see the module docstring).
 
@@ -788,7 +791,8 @@ def count_batches(
     (the gate queries the failing rows there). ``keep_failing``: each table's pass also keeps its
     rules' failing rows (:attr:`CountedRun.failing`), so the gate needs no second evaluation;
     ``considered``: rule → SQL of the rows its ``mostly`` divides by (``None``: not needed), counted in
-    the same pass (:attr:`CountedRun.considered`). The failing rows of rules validated by Great
+    the same pass (:attr:`CountedRun.considered`); ``kept_columns``: (rule, view, the view's columns) →
+    the columns of the view a failing row of that rule needs kept (default: all). The failing rows of rules validated by Great
     Expectations are kept in :attr:`EngineCounts.gx_problems`.
 
     Raises the loader's :class:`~toolkit.errors.InputError` for an unusable batch and
@@ -942,6 +946,12 @@ def count_batches(
                 if keep_failing:
                     kept[target] = f"dq_failing_{len(kept)}"
                 cons = _considered(crs, considered)
+                held = target_cols[target]
+                if kept_columns is not None:
+                    wanted = {ROW_COLUMN, BATCH_COLUMN}.union(
+                        *(kept_columns(c.rule, target, held) for c in crs)
+                    )
+                    held = [col for col in held if col in wanted]
                 df = _pass(
                     con,
                     dom,
@@ -954,7 +964,7 @@ def count_batches(
                     False,
                     keep=kept.get(target),
                     considered=cons,
-                    keep_records=True,
+                    keep_records=held,
                 )
                 long += _collect(df, crs, keys)
                 considered_n.update(_considered_counts(df, crs, cons))

@@ -12,7 +12,8 @@ path (``--engine gx``, :func:`toolkit.check.run_check`) without loading the batc
    twice;
 2. while the DuckDB connection is open, every rule's failing rows go into one table (a table's kept rows
    fetched by row id in one scan, together with the base records its views' rules read; a view's rows
-   are kept whole): row, unit, value, record key, the pack's ``problem_fields``. The distinct values that
+   are kept as they are, with only the columns the list reads, :func:`_target_reads`): row, unit, value,
+   record key, the pack's ``problem_fields``. The distinct values that
    masking may change (a SQL pre-filter that may take too many, never too few) are masked once each in
    Python through the one masking pass (:class:`toolkit.masking.Masker`, knowing the person names of the
    batch, read in SQL too) and joined back; DuckDB then builds each CSV line and the lines are appended to
@@ -37,7 +38,7 @@ import importlib
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,6 +233,23 @@ def _row_offset(run: CountedRun, table: str) -> int:
     return offset
 
 
+def _target_reads(dom: Domain, rule: Rule, target: str, tcols: Collection[str]) -> set[str]:
+    """The columns of ``target`` (a table or view with columns ``tcols``) that a failing row's line in
+    the problem list reads for ``rule`` — its value, unit, record key and the pack's ``problem_fields``
+    (each also the fallback when the row has no base record) — and so all a view's kept failing rows
+    need to hold (``count_batches(kept_columns=)``), besides ``_ROW`` and the batch."""
+    col = rule.kwargs.get("column") or rule.kwargs.get("column_A")
+    value = rule.field if rule.field in tcols else col
+    wanted = {
+        value,
+        dom.unit.column_of(target),
+        dom.unit.column_of(rule.table),
+        *dom.record_key(rule.table),
+        *dom.problem_fields,
+    }
+    return {c for c in wanted if isinstance(c, str) and c in tcols}
+
+
 def _problem_rows(
     run: CountedRun,
     masker: Masker,
@@ -277,13 +295,15 @@ def _problem_rows(
         bcols = set(run.target_cols.get(rule.table) or (base_table.columns if base_table else []))
         if target == rule.table:
             bcols = tcols
-        reads = used.setdefault(target, {ROW_COLUMN, BATCH_COLUMN})
+        reads = _target_reads(dom, rule, target, tcols)
+        used.setdefault(target, {ROW_COLUMN, BATCH_COLUMN}).update(reads)
 
-        def t_(col: str, reads: set = reads, tcols: set = tcols) -> str:
+        def t_(col: str, reads: set = reads, tcols: set = tcols, where: str = f"{rid} on {target}") -> str:
             """The target row's value (NULL if it has no such column)."""
             if col not in tcols:
                 return "NULL"
-            reads.add(col)
+            if col not in reads:  # a view's kept rows hold only these columns
+                raise RuntimeError(f"{where}: column {col} read but not in _target_reads")
             return f"t.{ident(col)}"
 
         base_reads = used.setdefault(rule.table, {ROW_COLUMN, BATCH_COLUMN}) if has_base else set()
@@ -601,6 +621,7 @@ def run_engine_check(
         on_counted=on_counted,
         keep_failing=True,
         considered=lambda rule: _considered_sql(rule) if rule.tolerance > 0 else None,
+        kept_columns=lambda rule, view, columns: _target_reads(dom, rule, view, columns),
     )
     masker: Masker = state["masker"]
     names: dict[str, str] = state["names"]
