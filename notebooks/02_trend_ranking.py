@@ -143,7 +143,7 @@ plt.show()
 # 同分同名次；名次变化和得分变化与上一期比。等级每 2.5 分一档，A4 及以上达标。
 
 # %%
-ranking = lessons.ranking_table(run.table, current)
+ranking = lessons.ranking_table(run.table, current, domain=DOMAIN)
 print(
     f"{current}：{ranking['得分'].notna().sum()} 个区县参评，"
     f"达标（A4 及以上）{ranking['等级'].astype(str).str.startswith('A').sum()} 个"

@@ -97,7 +97,7 @@ print(f"规则：{rule}（{len(one)} 个问题）")
 if len(one):
     print(f"问题说明：{one['message_zh'].iloc[0]}")
     print(f"整改办法：{one['fix_zh'].iloc[0]}")
-lessons.examples(problems, rule, 10)
+lessons.examples(problems, rule, 10, domain=DOMAIN)
 
 # %% [markdown]
 # 发给各区县的清单：每个区县要改的文件和行号。

@@ -45,7 +45,7 @@ N_WEAKEST = 3  # 列出失分最多的几项指标
 data = lessons.sample_dir(DATA_DIR)
 run = score_history(data / "incremental", WORK_DIR, by=PERIOD, domain=DOMAIN, store=HISTORY or None)
 current = CURRENT or run.table["period"].max()
-ranking = lessons.ranking_table(run.table, current)
+ranking = lessons.ranking_table(run.table, current, domain=DOMAIN)
 district = DISTRICT or ranking.dropna(subset=["得分"])["区县代码"].iloc[-1]
 mine = run.table[run.table["unit_code"] == district].sort_values("period")
 if mine.empty:

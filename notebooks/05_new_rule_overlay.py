@@ -134,4 +134,4 @@ pd.DataFrame(
 # ## 5. 新增本地规则发现的问题（值已脱敏）
 
 # %%
-lessons.examples(local.problems, "local.qlr.dh.mobile", 10)
+lessons.examples(local.problems, "local.qlr.dh.mobile", 10, domain=local.domain)

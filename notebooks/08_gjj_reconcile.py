@@ -102,7 +102,7 @@ plt.show()
 # 名次和等级取自评分模型（`expectations/gjj/scoring.yaml`），名次变化与上一期比较（↑ 进步、↓ 退步、— 不变）。
 
 # %%
-ranking = lessons.ranking_table(run.table).rename(columns={"区县代码": "中心代码", "区县": "中心"})
+ranking = lessons.ranking_table(run.table, domain=DOMAIN)
 print(f"{run.table['period'].max()}：{len(ranking)} 个中心")
 ranking.style.format({"得分": "{:.1f}", "上期得分": "{:.1f}", "得分变化": "{:+.1f}"}, na_rep="").hide()
 

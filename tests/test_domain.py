@@ -422,3 +422,27 @@ def test_unknown_domain_is_a_config_error():
     with pytest.raises(ConfigError) as info:
         load_domain("no_such_domain_xyz")
     assert "bdc" in info.value.message  # lists the domains there are
+
+
+@pytest.mark.parametrize(
+    ("pack", "table", "label"),
+    [
+        ("bdc", "QLT_FW_FDCQ_YZ", "业务号"),
+        ("bdc", "JR_BW", "报文标识"),
+        ("bdc", "DJ_DBRZ", "区县代码、日志日期、登记类型"),
+        ("gjj", "GRXX", "个人账号"),
+        ("gjj", "ZCXX", "城市代码、年度"),
+        ("sgs", "XZCF", "行政处罚决定书文号"),
+        ("bdc", "NO_SUCH_TABLE", "记录"),
+        ("bdc", "", "记录"),
+    ],
+)
+def test_a_record_is_called_by_its_key_fields_labels(pack, table, label):
+    assert load_domain(pack).key_label(table) == label
+
+
+def test_a_key_column_over_several_tables_is_named_only_when_they_share_the_key():
+    bdc = load_domain("bdc")
+    assert bdc.key_header(["QLT_FW_FDCQ_YZ", "ZTT_GY_QLR", "QLF_QL_DYAQ", ""]) == "业务号"
+    assert bdc.key_header(["QLT_FW_FDCQ_YZ", "JR_BW"]) == "记录标识"
+    assert bdc.key_header([]) == "记录标识"

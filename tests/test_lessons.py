@@ -237,7 +237,7 @@ def test_sheet_roundtrip(tmp_path, domain):
         ),
     )
     sheet = corrections.write_sheet(problems, tmp_path / "s" / "改正表.csv", domain=domain)
-    assert list(sheet.columns) == list(corrections.SHEET_COLUMNS)
+    assert list(sheet.columns) == list(corrections.sheet_columns(domain, ["QLT_FW_FDCQ_YZ"]))
     assert list(sheet["文件"]) == ["QLT_FW_FDCQ_YZ.csv", "ZTT_GY_QLR.csv"]
     assert list(sheet["字段名称"]) == ["建筑面积（平方米）", "证件号"]
     assert list(sheet["区县代码"]) == ["420102", ""] and list(sheet["业务号"]) == ["A1", "A1"]
@@ -272,7 +272,7 @@ def test_xlsx_sheet_keeps_typed_id_numbers_as_text(tmp_path, domain, bdc_kit):
     wb = load_workbook(path)
     ws = wb.active
     header = [c.value for c in ws[1]]
-    assert header == list(corrections.SHEET_COLUMNS)
+    assert header == list(corrections.sheet_columns(domain, ["ZTT_GY_QLR"]))
     fix_col = header.index("改为") + 1
     assert ws.cell(row=2, column=fix_col).number_format == "@"  # typed digits stay text
     assert ws.cell(row=2, column=header.index("行号") + 1).value == 2
@@ -329,11 +329,12 @@ def test_read_sheet_needs_its_columns_and_a_readable_file(tmp_path):
 def _sheet(path: Path, rows: list[dict]) -> Path:
     """A correction sheet as a learner saves it (written through toolkit.sheets like the toolkit's own)."""
     frame = pd.DataFrame(rows)
-    for col in corrections.SHEET_COLUMNS:
+    columns = corrections.sheet_columns("bdc", ["ZTT_GY_QLR"])
+    for col in columns:
         if col not in frame:
             frame[col] = ""
     frame["序号"] = [str(i) for i in range(1, len(frame) + 1)]
-    write_csv(frame[list(corrections.SHEET_COLUMNS)], path)
+    write_csv(frame[list(columns)], path)
     return path
 
 
@@ -593,7 +594,7 @@ def test_top_errors_orders_by_count_then_rule_id_and_ranks_ties_alike():
     )
     rows = [{**r, "fix_zh": "f"} for r in rows]
     top = lessons.top_errors(pd.DataFrame(rows), 2, domain="bdc")
-    assert list(top.columns) == list(lessons.TOP_ERROR_COLUMNS)
+    assert list(top.columns) == list(lessons.top_error_columns("bdc"))
     assert list(top["规则编号"]) == ["bdc.qlr.zjh.citizen_id", "bdc.fdcq.dbr.clean_text"]
     assert list(top["排名"]) == [1, 2]
     assert list(top["问题数"]) == [3, 1] and list(top["占比（%）"]) == [60.0, 20.0]
@@ -608,10 +609,10 @@ def test_top_errors_orders_by_count_then_rule_id_and_ranks_ties_alike():
 
 def test_examples_show_masked_values_only():
     p = pd.DataFrame([_problem("a", "2", value_masked="420102********123X", detail_zh="d")])
-    ex = lessons.examples(p, "a")
+    ex = lessons.examples(p, "a", domain="bdc")
     assert ex.loc[0, "问题值（已脱敏）"] == "420102********123X" and ex.loc[0, "具体原因"] == "d"
-    assert ex.loc[0, "区县代码"] == "420102" and ex.loc[0, "业务号"] == "Y"
-    assert lessons.examples(p, "zzz").empty
+    assert ex.loc[0, "区县代码"] == "420102" and ex.loc[0, "记录"] == "Y"  # table T has no key in bdc
+    assert lessons.examples(p, "zzz", domain="bdc").empty
 
 
 # ------------------------------------------------------------------------------------------- data helpers
@@ -798,8 +799,8 @@ def _scores(unit="QXDM", name="QXMC") -> pd.DataFrame:
 
 def test_ranking_table_compares_with_the_previous_period():
     scores = _scores("unit_code", "unit_name")
-    table = lessons.ranking_table(scores)
-    assert list(table.columns) == list(lessons.RANKING_COLUMNS)
+    table = lessons.ranking_table(scores, domain="bdc")
+    assert list(table.columns) == list(lessons.ranking_columns("bdc"))
     assert table["区县代码"].tolist() == ["420102", "420105", "420103", "420104"]
     assert table["区县"].tolist() == ["江岸区", "汉阳区", "江汉区", "硚口区"]
     row = table.set_index("区县代码")
@@ -807,18 +808,57 @@ def test_ranking_table_compares_with_the_previous_period():
     assert row.loc["420103", "名次变化"] == "↓2" and row.loc["420103", "得分变化"] == 0.0
     assert row.loc["420105", "名次变化"] == "新" and pd.isna(row.loc["420105", "上期得分"])
     assert row.loc["420104", "名次变化"] == "" and pd.isna(row.loc["420104", "名次"])
-    first = lessons.ranking_table(scores, "2024-11")
+    first = lessons.ranking_table(scores, "2024-11", domain="bdc")
     assert first["名次变化"].tolist() == ["新"] * 3 and first["名次"].tolist() == [1, 2, 3]
-    same = lessons.ranking_table(scores.assign(period=scores["period"].replace("2024-11", "2024-10")))
+    same = lessons.ranking_table(
+        scores.assign(period=scores["period"].replace("2024-11", "2024-10")), domain="bdc"
+    )
     assert same["区县代码"].tolist() == table["区县代码"].tolist()
     with pytest.raises(LessonError, match="2025-01"):
-        lessons.ranking_table(scores, "2025-01")
-    assert lessons.ranking_table(scores.iloc[0:0]).empty
+        lessons.ranking_table(scores, "2025-01", domain="bdc")
+    assert lessons.ranking_table(scores.iloc[0:0], domain="bdc").empty
 
 
-def test_ranking_table_shows_the_scoring_modules_ranks(scored):
-    table = lessons.ranking_table(scoring.scores_table(scored))
+def test_ranking_table_shows_the_scoring_modules_ranks(scored, domain):
+    table = lessons.ranking_table(scoring.scores_table(scored), domain=domain)
     assert table["名次"].tolist() == [1, 2] and table["区县代码"].tolist() == ["420103", "420102"]
+
+
+@pytest.mark.parametrize(
+    ("pack", "code", "name", "count"),
+    [
+        ("bdc", "区县代码", "区县", "涉及区县数"),
+        ("gjj", "中心代码", "中心", "涉及中心数"),
+        ("sgs", "部门代码", "部门", "涉及部门数"),
+    ],
+)
+def test_tables_name_the_unit_as_the_pack_does(pack, code, name, count):
+    dom = load_domain(pack)
+    assert dom.unit.label_zh == name
+    table = lessons.ranking_table(_scores("unit_code", "unit_name"), domain=pack)
+    assert list(table.columns[1:3]) == [code, name] and table[code].tolist()[0] == "420102"
+    rule_id, table_code = dom.rules[0].rule_id, dom.rules[0].table
+    rows = [_problem(rule_id, "2", table=table_code), _problem(rule_id, "3", table=table_code, unit_code="x")]
+    top = lessons.top_errors(
+        pd.DataFrame(rows).assign(fix_zh="f", dimension="validity", severity="warning"), domain=pack
+    )
+    assert list(top.columns) == list(lessons.top_error_columns(pack)) and top.loc[0, count] == 2
+    ex = lessons.examples(pd.DataFrame(rows), rule_id, domain=pack)
+    assert list(ex.columns[:2]) == [code, dom.key_label(table_code)] and ex[code].tolist() == ["420102", "x"]
+    headings = set(table.columns) | set(top.columns) | set(ex.columns)
+    assert pack == "bdc" or not {"区县代码", "区县", "涉及区县数"} & headings
+
+
+def test_correction_sheet_names_the_unit_and_the_key_as_the_pack_does(tmp_path):
+    gjj = load_domain("gjj")
+    one = dict(rule_id="gjj.x", table="GRXX", unit_code="c1", record_key="G1", field="GRZH", message_zh="m")
+    other = {**one, "table": "DWXX", "record_key": "D1", "field": "DWZH"}
+    rows = [{**one, "file": "GRXX.csv", "row": "2", "value_masked": "v", "fix_zh": "f"}]
+    sheet = corrections.write_sheet(pd.DataFrame(rows), tmp_path / "a.csv", domain=gjj)
+    assert list(sheet.columns[2:4]) == ["中心代码", "个人账号"] and sheet["个人账号"].tolist() == ["G1"]
+    rows.append({**other, "file": "DWXX.csv", "row": "3", "value_masked": "v", "fix_zh": "f"})
+    mixed = corrections.write_sheet(pd.DataFrame(rows), tmp_path / "b.csv", domain=gjj)
+    assert list(mixed.columns[2:4]) == ["中心代码", "记录标识"] and mixed["记录标识"].tolist() == ["D1", "G1"]
 
 
 def test_level_css_uses_the_scoring_models_colours(domain):

@@ -177,12 +177,6 @@ def _rule_meta(dom, rule_id: str) -> dict[str, Any]:
         return {}
 
 
-def _key_label(dom, table: str) -> str:
-    """What a record of ``table`` is called in an example: the labels of its key fields (业务号 …)."""
-    keys = dom.record_key(table) if table else []
-    return "、".join(dom.field_label(table, k) for k in keys) or "记录"
-
-
 def _seen_names(frame: pd.DataFrame | None) -> dict[str, str]:
     if frame is None or UNIT_NAME not in frame.columns or UNIT not in frame.columns:
         return {}
@@ -248,7 +242,7 @@ def build_common_problems(
             value = safe_value(rec.get("value_masked"), pii.get(fld), exempt=fld in keys)
             key = safe_value(rec.get("record_key"), exempt=True)
             table = str(rec.get("table") or "")
-            text = f"{_key_label(dom, table)} {key}：{value or '（空）'}" if key else (value or "（空）")
+            text = f"{dom.key_label(table)} {key}：{value or '（空）'}" if key else (value or "（空）")
             if text in seen_text:
                 continue
             seen_text.add(text)

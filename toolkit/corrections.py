@@ -1,6 +1,6 @@
 """改正表与批量改正 / the correction sheet: plan, apply (with a backup and a masked log), undo.
 
-A *correction sheet* (改正表) lists problems of a batch, one per row (:data:`SHEET_COLUMNS`); a clerk (or a
+A *correction sheet* (改正表) lists problems of a batch, one per row (:func:`sheet_columns`); a clerk (or a
 learner in episode 4 of the course) types the right value into ``改为`` — ``（空）`` (:data:`EMPTY_MARK`)
 empties a cell, an empty ``改为`` means "not corrected" — and may write a note in ``备注``. This module
 turns a filled-in sheet into edits of the batch's CSV files, the way a traceable clean-up must be done:
@@ -78,7 +78,6 @@ __all__ = [
     "LOG_COLUMNS",
     "NEW",
     "OPEN",
-    "SHEET_COLUMNS",
     "Change",
     "CorrectionPlan",
     "apply_corrections",
@@ -91,26 +90,34 @@ __all__ = [
     "plan_corrections",
     "read_sheet",
     "restore_backup",
+    "sheet_columns",
     "suggest_fix",
     "write_sheet",
 ]
 
-#: Columns of the correction sheet (改正表), in order.
-SHEET_COLUMNS = (
-    "序号",
-    "规则编号",
-    "区县代码",
-    "业务号",
-    "文件",
-    "行号",
-    "字段",
-    "字段名称",
-    "当前值（已脱敏）",
-    "问题说明",
-    "整改办法",
-    "改为",
-    "备注",
-)
+
+def sheet_columns(domain: str | Domain, tables: Iterable[str] = ()) -> tuple[str, ...]:
+    """Columns of the correction sheet (改正表), in order. The unit's code and the record key are named as
+    the pack names them: <unit>代码 (bdc: 区县代码, gjj: 中心代码) and the key label the problems'
+    ``tables`` share (bdc: 业务号; :meth:`~toolkit.domain.Domain.key_header`: 记录标识 when they differ)."""
+    dom = _domain(domain)
+    return (
+        "序号",
+        "规则编号",
+        f"{dom.unit.label_zh}代码",
+        dom.key_header(tables),
+        "文件",
+        "行号",
+        "字段",
+        "字段名称",
+        "当前值（已脱敏）",
+        "问题说明",
+        "整改办法",
+        "改为",
+        "备注",
+    )
+
+
 #: The columns :func:`read_sheet` needs.
 REQUIRED_COLUMNS = ("文件", "行号", "字段", "改为")
 #: Typed in ``改为`` to empty a cell (an empty ``改为`` means "not corrected").
@@ -158,7 +165,7 @@ def write_sheet(
     """Write a correction sheet for ``problems`` (a ``problems.csv`` frame; optionally only the problems
     of ``rules``) to ``path`` and return it.
 
-    One row per problem, sorted by file, row and rule (:data:`SHEET_COLUMNS`). The format follows the
+    One row per problem, sorted by file, row and rule (:func:`sheet_columns`). The format follows the
     file name: ``.xlsx`` (recommended: every value cell is formatted as text, so that Excel/WPS keep an
     18-digit ID number as typed instead of turning it into 1.10102E+17; ``改为`` and ``备注`` are
     highlighted) or anything else as CSV (UTF-8 with BOM, so that Excel and WPS open it).
@@ -166,12 +173,14 @@ def write_sheet(
     dom = _domain(domain)
     sel = problems if rules is None else problems[problems["rule_id"].isin(list(rules))]
     sel = sel.sort_values(["file", "row", "rule_id"], key=_row_key, kind="stable")
+    cols = list(sheet_columns(dom, sel["table"].unique() if "table" in sel.columns else ()))
     sheet = pd.DataFrame(
         {
             "序号": range(1, len(sel) + 1),
             "规则编号": sel["rule_id"].to_numpy(),
-            "区县代码": _column(sel, "unit_code").fillna("").to_numpy(),
-            "业务号": _column(sel, *dom.problem_fields, "record_key").fillna("").to_numpy(),
+            cols[2]: _column(sel, "unit_code").fillna("").to_numpy(),
+            # the record key, or for a list written before it had one, the pack's problem fields (bdc: YWH)
+            cols[3]: _column(sel, "record_key", *dom.problem_fields).fillna("").to_numpy(),
             "文件": sel["file"].to_numpy(),
             "行号": sel["row"].astype(int).to_numpy(),
             "字段": sel["field"].to_numpy(),
@@ -182,7 +191,7 @@ def write_sheet(
             "改为": "",
             "备注": "",
         },
-        columns=list(SHEET_COLUMNS),
+        columns=cols,
     )
     _save_sheet(sheet, Path(path))
     return sheet

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -236,6 +237,18 @@ class Domain:
         """The columns that identify a record of ``table`` (the dictionary's ``key``)."""
         key = self.tables.get(table, {}).get("key")
         return list(key) if isinstance(key, list) else [key] if key else []
+
+    def key_label(self, table: str) -> str:
+        """What a record of ``table`` is called: the labels of its key fields (bdc: 业务号; gjj's
+        ``DW``: 单位账号), else 记录."""
+        keys = self.record_key(table) if table else []
+        return "、".join(self.field_label(table, k) for k in keys) or "记录"
+
+    def key_header(self, tables: Iterable[str]) -> str:
+        """The heading of a record-key column over rows of ``tables``: their :meth:`key_label` when they
+        share one (bdc: 业务号), else 记录标识."""
+        labels = {self.key_label(t) for t in tables if t}
+        return labels.pop() if len(labels) == 1 else "记录标识"
 
     @property
     def label(self) -> str:

@@ -55,8 +55,6 @@ __all__ = [
     "DEFAULT_SEVERITY_LABELS",
     "EXPLAIN_COLUMNS",
     "NOT_SCORED",
-    "RANKING_COLUMNS",
-    "TOP_ERROR_COLUMNS",
     "WEAK_RULE_COLUMNS",
     "check_digit_worksheet",
     "day_batches",
@@ -66,9 +64,11 @@ __all__ = [
     "level_css",
     "load_check_output",
     "masked_rows",
+    "ranking_columns",
     "ranking_table",
     "sample_dir",
     "toolkit_labels",
+    "top_error_columns",
     "top_errors",
     "unit_number_parts",
     "weak_rules",
@@ -272,29 +272,38 @@ def toolkit_labels(domain: str | Path | Domain) -> dict[str, dict[str, str]]:
 
 # ================================================================================================ common errors
 
-#: Columns of :func:`top_errors`, in order.
-TOP_ERROR_COLUMNS = (
-    "排名",
-    "规则编号",
-    "问题说明",
-    "整改办法",
-    "维度",
-    "严重程度",
-    "问题数",
-    "占比（%）",
-    "涉及区县数",
-    "文件",
-)
+
+def _unit_label(domain: str | Path | Domain) -> str:
+    """The pack's unit label (bdc: 区县, gjj: 中心, sgs: 部门), which names the unit's columns."""
+    return _domain(domain).unit.label_zh
+
+
+def top_error_columns(domain: str | Path | Domain) -> tuple[str, ...]:
+    """Columns of :func:`top_errors`, in order; the units counted are named as the pack names them
+    (bdc: 涉及区县数, gjj: 涉及中心数)."""
+    return (
+        "排名",
+        "规则编号",
+        "问题说明",
+        "整改办法",
+        "维度",
+        "严重程度",
+        "问题数",
+        "占比（%）",
+        f"涉及{_unit_label(domain)}数",
+        "文件",
+    )
 
 
 def top_errors(problems: pd.DataFrame, n: int = 10, *, domain: str | Path | Domain) -> pd.DataFrame:
     """The ``n`` rules with the most problem rows (most first; equal counts by rule id), with what to
-    tell the clerks (:data:`TOP_ERROR_COLUMNS`). 排名 is ranked like the districts' scores: rules with the
+    tell the clerks (:func:`top_error_columns`). 排名 is ranked like the districts' scores: rules with the
     same number of problems share the best rank (1, 2, 2, 4 …)."""
-    cols = list(TOP_ERROR_COLUMNS)
+    dom = _domain(domain)
+    cols = list(top_error_columns(dom))
     if problems.empty:
         return pd.DataFrame(columns=cols)
-    labels = toolkit_labels(domain)
+    labels = toolkit_labels(dom)
     grouped = (
         problems.assign(_d=_col(problems, _UNIT).fillna(""))
         .groupby("rule_id", sort=True)
@@ -304,7 +313,7 @@ def top_errors(problems: pd.DataFrame, n: int = 10, *, domain: str | Path | Doma
             维度=("dimension", "first"),
             严重程度=("severity", "first"),
             问题数=("rule_id", "size"),
-            涉及区县数=("_d", "nunique"),
+            **{cols[8]: ("_d", "nunique")},
             文件=("file", "first"),
         )
         .reset_index()
@@ -318,13 +327,22 @@ def top_errors(problems: pd.DataFrame, n: int = 10, *, domain: str | Path | Doma
     return grouped[cols].reset_index(drop=True)
 
 
-def examples(problems: pd.DataFrame, rule_id: str, n: int = 3) -> pd.DataFrame:
-    """Up to ``n`` problem rows of one rule, as a clerk would look them up (values already masked)."""
+def examples(
+    problems: pd.DataFrame, rule_id: str, n: int = 3, *, domain: str | Path | Domain
+) -> pd.DataFrame:
+    """Up to ``n`` problem rows of one rule, as a clerk would look them up (values already masked). The
+    unit's and the record's columns are named as the pack names them (bdc: 区县代码, 业务号; gjj: 中心代码
+    and the key of the rule's table, e.g. 个人账号)."""
+    dom = _domain(domain)
     rows = problems[problems["rule_id"] == rule_id].head(n)
+    try:
+        table = dom.rule(rule_id).table
+    except KeyError:  # a rule of an overlay the pack no longer has: the table the rows name
+        table = str(rows["table"].iloc[0]) if "table" in rows.columns and len(rows) else ""
     out = pd.DataFrame(
         {
-            "区县代码": _col(rows, _UNIT),
-            "业务号": _col(rows, _RECORD),
+            f"{dom.unit.label_zh}代码": _col(rows, _UNIT),
+            dom.key_label(table): _col(rows, _RECORD),
             "文件": rows["file"],
             "行号": rows["row"],
             "字段": rows["field"],
@@ -367,18 +385,13 @@ WEAK_RULE_COLUMNS = (
     "问题说明",
     "整改办法",
 )
-#: Columns of :func:`ranking_table`, in order.
-RANKING_COLUMNS = (
-    "名次",
-    "区县代码",
-    "区县",
-    "得分",
-    "等级",
-    "上期得分",
-    "得分变化",
-    "上期名次",
-    "名次变化",
-)
+
+
+def ranking_columns(domain: str | Path | Domain) -> tuple[str, ...]:
+    """Columns of :func:`ranking_table`, in order; the unit's code and name are named as the pack names
+    the unit (bdc: 区县代码, 区县; gjj: 中心代码, 中心)."""
+    label = _unit_label(domain)
+    return ("名次", f"{label}代码", label, "得分", "等级", "上期得分", "得分变化", "上期名次", "名次变化")
 
 
 #: Points lost below this are binary noise of the weights (an indicator at 100 points lost nothing).
@@ -469,21 +482,25 @@ def weak_rules(explanation: Any, n: int = 3, *, domain: str | Path | Domain) -> 
     return pd.DataFrame.from_records(records, columns=list(WEAK_RULE_COLUMNS))
 
 
-def ranking_table(scores: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
+def ranking_table(
+    scores: pd.DataFrame, period: str | None = None, *, domain: str | Path | Domain
+) -> pd.DataFrame:
     """The ranking of one period (default: the latest) from a scores frame
-    (:func:`toolkit.scoring.scores_table` or ``scores.csv``: ``unit_code, unit_name`` or ``QXDM, QXMC``,
-    then ``period, score, grade, rank``), best first, with the change against the period before. The
-    ranks are the scoring module's (:func:`toolkit.scoring.rank_scores`), never recomputed here.
+    (:func:`toolkit.scoring.scores_table` or ``scores.csv``: ``unit_code, unit_name, period, score, grade,
+    rank``), best first, with the change against the period before (:func:`ranking_columns`: the unit's
+    columns named as ``domain`` names its unit). The ranks are the scoring module's
+    (:func:`toolkit.scoring.rank_scores`), never recomputed here.
 
     名次变化 reads ``↑2`` (two places up), ``↓1``, ``—`` (same place) or ``新`` (no score in the previous
-    period); 得分变化 is the difference of the published scores. Districts not scored come last.
+    period); 得分变化 is the difference of the published scores. Units not scored come last.
     """
+    cols = list(ranking_columns(domain))
     s = scores.copy()
     s["period"] = s["period"].astype(str)
     s["_unit"] = _col(s, _UNIT)
     periods = sorted(s["period"].unique())
     if not periods:
-        return pd.DataFrame(columns=list(RANKING_COLUMNS))
+        return pd.DataFrame(columns=cols)
     current = str(period) if period is not None else periods[-1]
     if current not in periods:
         raise LessonError(
@@ -510,8 +527,8 @@ def ranking_table(scores: pd.DataFrame, period: str | None = None) -> pd.DataFra
     table = pd.DataFrame(
         {
             "名次": cur["rank"].astype("Int64"),
-            "区县代码": cur["_unit"],
-            "区县": _col(cur, _UNIT_NAME),
+            cols[1]: cur["_unit"],
+            cols[2]: _col(cur, _UNIT_NAME),
             "得分": cur["score"].astype(float),
             "等级": cur["grade"],
             "上期得分": prev_score,
@@ -519,9 +536,9 @@ def ranking_table(scores: pd.DataFrame, period: str | None = None) -> pd.DataFra
             "上期名次": prev_rank.astype("Int64"),
             "名次变化": moves,
         },
-        columns=list(RANKING_COLUMNS),
+        columns=cols,
     )
-    table = table.sort_values(["名次", "区县代码"], na_position="last", kind="stable")
+    table = table.sort_values(["名次", cols[1]], na_position="last", kind="stable")
     return table.reset_index(drop=True)
 
 

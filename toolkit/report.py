@@ -499,8 +499,7 @@ def _key_label(dom, rule_id: str, table: str = "") -> str:
     if not table:
         with contextlib.suppress(KeyError):
             table = dom.rule(rule_id).table
-    keys = dom.record_key(table) if table else []
-    return "、".join(dom.field_label(table, k) for k in keys) or "记录"
+    return dom.key_label(table)
 
 
 def _advice(row, inds, cfg, rates, points, levels, rule_ids, fails, probs, dom, cur) -> dict[str, Any]:

@@ -80,7 +80,7 @@ print(
 # ## 3. 排名：分数、等级、名次和名次变化
 
 # %%
-lessons.ranking_table(run.table, b.current)
+lessons.ranking_table(run.table, b.current, domain=DOMAIN)
 
 # %% [markdown]
 # ## 4. 指标的优、良、差
@@ -127,4 +127,4 @@ top_last
 # %%
 rule = items["rule_id"].iloc[0] if len(items) else (top_last["规则编号"].iloc[0] if len(top_last) else "")
 print(f"规则 {rule} 的例子：")
-lessons.examples(p_last, rule, 5)
+lessons.examples(p_last, rule, 5, domain=DOMAIN)

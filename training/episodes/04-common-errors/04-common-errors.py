@@ -59,7 +59,7 @@ top
 # 问题最多的那条规则的例子（值已脱敏；按文件和行号到批次中找原记录）：
 
 # %%
-lessons.examples(before.problems, top["规则编号"].iloc[0], 5) if len(top) else "没有问题。"
+lessons.examples(before.problems, top["规则编号"].iloc[0], 5, domain=DOMAIN) if len(top) else "没有问题。"
 
 # %% [markdown]
 # ## 3. 生成整理计划
