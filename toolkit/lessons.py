@@ -25,9 +25,10 @@ Scores, rankings and bulletins
 Check digits by hand
     :func:`check_digit_worksheet`, :func:`unit_number_parts`.
 
-Frames may name the unit of assessment as the scoring module does (``unit_code``, ``unit_name``,
-``record_key``) or with the pack's legacy columns of the files (bdc: ``QXDM``, ``QXMC``, ``YWH``); the
-helpers read either.
+Frames name the unit of assessment and the record as the scoring module does (``unit_code``,
+``unit_name``, ``record_key``: every file the toolkit writes has them, beside the pack's legacy columns such
+as bdc's ``QXDM``, ``QXMC``, ``YWH``); the tables shown name them as the pack does (its unit label: 区县代码,
+中心代码 …; its key fields: 业务号, 个人账号 …).
 
 Functions that need a domain pack take ``domain`` explicitly (a notebook passes its ``DOMAIN``
 parameter); there is no default pack below the command line. Errors a learner can cause are
