@@ -29,7 +29,7 @@ from toolkit.domain import EXPECTATIONS_DIR, Domain, load_domain
 from toolkit.outputs import write_outputs
 from toolkit.samples import generate_sample
 
-__all__ = ["demo_packs", "main", "run_demo"]
+__all__ = ["demo_packs", "main", "run_demo", "trend_line"]
 
 
 def demo_packs() -> list[str]:
@@ -109,6 +109,21 @@ def run_demo(console: Console, dom: Domain, out: Path, options: dict[str, Any]) 
     _scores_and_bulletin(console, dom, data, out)
 
 
+def trend_line(trend: pd.DataFrame) -> str:
+    """The demo's trend in one line: the units' average score of the first and of the last year (of the
+    only year when there is one), then of the first and the last period, each with its period.
+    ``trend``: ``period``, ``average`` (:attr:`toolkit.history.ScoreRun.trend`, ``trend.csv``)."""
+    t = trend.assign(period=trend["period"].astype(str)).sort_values("period", kind="stable")
+    years = t.groupby(t["period"].str[:4])["average"].mean()
+    shown = dict.fromkeys([years.index[0], years.index[-1]])
+    by_year = " → ".join(f"{y} 年 {years[y]:.2f}" for y in shown)
+    first, last = t.iloc[0], t.iloc[-1]
+    return (
+        f"平均分 / average score: {by_year}（{first['period']} {first['average']:.2f} → "
+        f"{last['period']} {last['average']:.2f}）"
+    )
+
+
 def _scores_and_bulletin(console: Console, dom: Domain, data: Path, out: Path) -> None:
     from toolkit.history import score_history
     from toolkit.report import run_report
@@ -123,12 +138,7 @@ def _scores_and_bulletin(console: Console, dom: Domain, data: Path, out: Path) -
         f"评分历史 / score history: {u.batches} 个批次，计数 {u.counted} 个，读取 {u.rows_read:,} 行，"
         f"用时 {time.perf_counter() - t0:.1f} s → {out / 'scores' / 'scores.csv'}"
     )
-    trend = run.trend
-    years = trend.assign(year=trend["period"].str[:4]).groupby("year")["average"].mean()
-    console.print(
-        f"平均分 / average score: {years.index.min()} 年 {years.iloc[0]:.2f} → {years.index.max()} 年 "
-        f"{years.iloc[-1]:.2f}（月度 / monthly {trend['average'].iloc[0]:.2f} → {trend['average'].iloc[-1]:.2f}）"
-    )
+    console.print(trend_line(run.trend))
     indicator = demo.get("trend_indicator")
     if indicator and indicator in run.table.columns:
         from toolkit.scoring import load_scoring
