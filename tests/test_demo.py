@@ -27,6 +27,7 @@ from toolkit.demo import trend_line
             [90.0, 70.0, 80.0],
             "平均分 / average score: 2023 年 70.00 → 2024 年 85.00（2023-12-29 70.00 → 2024-12-02 90.00）",
         ),
+        (["2024-12", "2024-12"], [80.0, 90.0], "平均分 / average score: 2024 年 85.00（2024-12）"),
     ],
 )
 def test_trend_line_names_the_years_and_periods_it_compares(periods, averages, expected):

@@ -76,17 +76,10 @@ def run_demo(console: Console, dom: Domain, out: Path, options: dict[str, Any]) 
     ]
     unit = dom.unit
     table = Table(title="演示检查 / demo checks")
-    for col in (
-        "批次 / batch",
-        f"{unit.label_zh} / {unit.label_en}s",
-        "行数 / rows",
-        "未通过规则 / failed rules",
-        "严重 / critical",
-        "问题 / problems",
-        "耗时 / s",
-        "输出 / outputs",
-    ):
-        table.add_column(col)
+    # Chinese headings only: a pipe is 80 columns wide (batch, units, rows read, failed rules, critical, problems)
+    for col in ("批次", f"{unit.label_zh}数", "行数", "未通过规则", "严重", "问题", "耗时 s"):
+        table.add_column(col, overflow="fold")
+    written = []
     for mode, batch, check_out in runs:
         if not batch.is_dir():
             continue
@@ -95,29 +88,34 @@ def run_demo(console: Console, dom: Domain, out: Path, options: dict[str, Any]) 
         )
         write_outputs(result, check_out)
         failed = sum(1 for r in result.results.values() if not r.success)
+        mode_label = (dom.config.get("modes") or {}).get(mode, {}).get("label_zh", mode)
         table.add_row(
-            f"{mode} {batch.name}",
+            mode if batch.name == mode else f"{mode} {batch.name}",
             str(result.counts["unit_code"].nunique()),
             f"{result.batch.rows_read:,}",
             str(failed),
             str(len(result.critical_failures)),
             f"{len(result.problems):,}",
             f"{result.seconds:.1f}",
-            safe_message(check_out),
         )
+        written.append(f"  {mode_label}：{safe_message(check_out)}")
     console.print(table)
+    console.print("检查结果 / check outputs (problems.csv, report.html, data_docs …):", *written, sep="\n")
     _scores_and_bulletin(console, dom, data, out)
 
 
 def trend_line(trend: pd.DataFrame) -> str:
     """The demo's trend in one line: the units' average score of the first and of the last year (of the
-    only year when there is one), then of the first and the last period, each with its period.
+    only year when there is one), then of the first and the last period, each with its period (the
+    period alone when there is one).
     ``trend``: ``period``, ``average`` (:attr:`toolkit.history.ScoreRun.trend`, ``trend.csv``)."""
     t = trend.assign(period=trend["period"].astype(str)).sort_values("period", kind="stable")
     years = t.groupby(t["period"].str[:4])["average"].mean()
     shown = dict.fromkeys([years.index[0], years.index[-1]])
     by_year = " → ".join(f"{y} 年 {years[y]:.2f}" for y in shown)
     first, last = t.iloc[0], t.iloc[-1]
+    if first["period"] == last["period"]:
+        return f"平均分 / average score: {by_year}（{first['period']}）"
     return (
         f"平均分 / average score: {by_year}（{first['period']} {first['average']:.2f} → "
         f"{last['period']} {last['average']:.2f}）"
