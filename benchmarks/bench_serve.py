@@ -5,7 +5,8 @@ a temporary folder), takes the businesses of a generated sample day, and sends `
 requests — one business each — at a fixed rate (open loop: a request is sent on schedule whether or not
 earlier ones have been answered) with at most ``--concurrency`` in flight. Prints the throughput
 achieved, latency percentiles (p50, p90, p99, max; from the moment a request was due, so queueing in the
-client counts) and the answers' status and verdict counts. ``--rate 0`` runs closed loop instead
+client counts), the answers' status and verdict counts, and the CPU time per request of the service and
+of the load generator (they share the machine's cores: at 200 requests/s the two together need most of 2). ``--rate 0`` runs closed loop instead
 (``--concurrency`` clients back to back: the maximal throughput).
 
     python benchmarks/bench_serve.py                       # 200 requests/s for 10 s
@@ -55,6 +56,15 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``; None elsewhere)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return None
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -147,9 +157,13 @@ def main() -> None:
             asyncio.run(
                 _drive(url, token, bodies, 0, 0, 4) if False else _warm(url, token, bodies, args.warmup)
             )
+            server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
             lat, statuses, verdicts, elapsed = asyncio.run(
                 _drive(url, token, bodies, args.rate, args.duration, args.concurrency)
             )
+            client_cpu = time.process_time() - client_cpu
+            end = _cpu_seconds(server.pid)
+            server_cpu = None if server_cpu is None or end is None else end - server_cpu
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -164,6 +178,12 @@ def main() -> None:
         f"时延 / latency ms: p50 {_pct(ms, 50):.1f}  p90 {_pct(ms, 90):.1f}  p99 {_pct(ms, 99):.1f}  max {max(ms):.1f}"
     )
     print(f"应答 / status: {dict(statuses)}  结论 / verdicts: {dict(verdicts)}")
+    if ms:
+        shown = "n/a" if server_cpu is None else f"{server_cpu / len(ms) * 1000:.2f}"
+        print(
+            f"CPU / request ms: service {shown}, load generator {client_cpu / len(ms) * 1000:.2f} "
+            f"(both on this machine's {os.cpu_count()} cores)"
+        )
 
 
 async def _warm(url: str, token: str, bodies: list[dict], n: int) -> None:
