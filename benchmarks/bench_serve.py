@@ -124,7 +124,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of load")
     ap.add_argument("--concurrency", type=int, default=32, help="requests in flight at most")
     ap.add_argument("--warmup", type=int, default=200, help="requests sent before measuring")
-    ap.add_argument("--workers", type=int, default=2, help="verdict threads of the service")
+    ap.add_argument("--workers", type=int, default=None, help="verdict threads (default: the service's)")
     ap.add_argument("--days", type=int, default=2, help="sample days whose businesses are sent")
     args = ap.parse_args()
 
@@ -138,7 +138,8 @@ def main() -> None:
         token = add_token(tmp / "tokens", "*")
         port = _free_port()
         cmd = [sys.executable, "-m", "toolkit.cli", "serve", "--domain", "bdc", "--port", str(port)]
-        cmd += ["--tokens", str(tmp / "tokens"), "--log", str(tmp / "log"), "--workers", str(args.workers)]
+        cmd += ["--tokens", str(tmp / "tokens"), "--log", str(tmp / "log")]
+        cmd += ["--workers", str(args.workers)] if args.workers else []
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         url = f"http://127.0.0.1:{port}"
@@ -167,10 +168,12 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
+    from toolkit.serve.app import default_workers
+
     ms = [x * 1000 for x in lat]
     mode = f"open loop {args.rate:g}/s" if args.rate > 0 else f"closed loop, {args.concurrency} clients"
     print(
-        f"负载 / load: {mode}, {args.duration:g} s, ≤ {args.concurrency} in flight, {args.workers} verdict threads"
+        f"负载 / load: {mode}, {args.duration:g} s, ≤ {args.concurrency} in flight, {args.workers or default_workers()} verdict threads"
     )
     print(f"业务 / businesses: {len(bodies)} distinct, {rows:.1f} rows each on average")
     print(f"请求 / requests: {len(ms)}, throughput {len(ms) / elapsed:.1f} /s")

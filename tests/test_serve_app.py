@@ -6,7 +6,9 @@ from __future__ import annotations
 import gc
 
 import httpx
+import pytest
 
+from toolkit.serve.app import ServeSettings, default_workers
 from toolkit.serve.auth import add_token
 from toolkit.serve.server import BackgroundServer, build_app
 
@@ -25,3 +27,15 @@ def test_what_the_service_loaded_is_frozen_out_of_the_collectors_way_while_it_ru
         assert r.status_code == 200  # the service answers with its standards frozen
     assert frozen > before + 100_000 and frozen > 10 * tracked
     assert gc.get_freeze_count() == before
+
+
+@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 1), (8, 7), (None, 1)])
+def test_verdict_threads_leave_one_core_to_the_event_loop(monkeypatch, cores, threads):
+    monkeypatch.setattr("toolkit.serve.app.os.cpu_count", lambda: cores)
+    assert default_workers() == threads
+    assert ServeSettings().workers == threads
+
+
+@pytest.mark.parametrize(("asked", "threads"), [(3, 3), (1, 1), (0, 1), (-2, 1)])
+def test_verdict_threads_asked_for_are_at_least_one(asked, threads):
+    assert ServeSettings(workers=asked).workers == threads

@@ -540,7 +540,12 @@ def serve(
         "selfcheck-log"
     ),
     overlay: Annotated[Path | None, typer.Option(help="地方规则 YAML / local overlay")] = None,
-    workers: Annotated[int, typer.Option(help="检查线程数 / verdict threads")] = 2,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="检查线程数，默认 CPU 核数 − 1（至少 1）/ verdict threads (default: cores − 1, at least 1)"
+        ),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="每次检查的时限（秒）/ seconds per check")] = 10.0,
     max_body: Annotated[int, typer.Option(help="请求体上限（字节）/ body limit (bytes)")] = 2 * 1024 * 1024,
     max_items: Annotated[int, typer.Option(help="批量检查的件数上限 / businesses per batch call")] = 100,
@@ -552,7 +557,7 @@ def serve(
     from toolkit.serve.server import build_app, is_loopback, uvicorn_config
 
     settings = ServeSettings(
-        limits=Limits(max_body=max_body, max_items=max_items), timeout=timeout, workers=max(1, workers)
+        limits=Limits(max_body=max_body, max_items=max_items), timeout=timeout, workers=workers
     )
     try:
         asgi, standards = build_app(
