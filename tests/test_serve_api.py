@@ -163,6 +163,15 @@ BAD = [
     ("malformed JSON", "POST", "/v1/bdc/check", b'{"stage": "dengbu", "tables": {', "own", 400, "bad_json"),
     ("not UTF-8", "POST", "/v1/bdc/check", b'{"stage": "\xff\xfe"}', "own", 400, "bad_json"),
     ("empty body", "POST", "/v1/bdc/check", b"", "own", 422, None),
+    (  # valid JSON, but \ud800 alone decodes to a lone surrogate, which no text can hold (was a 500)
+        "lone surrogate in a value",
+        "POST",
+        "/v1/bdc/check",
+        b'{"stage": "dengbu", "tables": {"ZTT_GY_QLR": [{"QLRMC": "\\ud800\\u5f20"}]}}',
+        "own",
+        422,
+        "bad_value",
+    ),
     ("array instead of object", "POST", "/v1/bdc/check", [], "own", 422, None),
     (
         "number as a value",

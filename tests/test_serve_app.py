@@ -29,9 +29,28 @@ def test_what_the_service_loaded_is_frozen_out_of_the_collectors_way_while_it_ru
     assert gc.get_freeze_count() == before
 
 
-@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 1), (8, 7), (None, 1)])
-def test_verdict_threads_leave_one_core_to_the_event_loop(monkeypatch, cores, threads):
-    monkeypatch.setattr("toolkit.serve.app.os.cpu_count", lambda: cores)
+def test_two_services_in_one_process_keep_the_heap_frozen_until_the_last_stops(tmp_path):
+    add_token(tmp_path / "tokens", "*", "省中心")
+    first, _ = build_app("bdc", tokens=tmp_path / "tokens", log_dir=None)
+    second, _ = build_app("bdc", tokens=tmp_path / "tokens", log_dir=None)
+    with BackgroundServer(first):
+        with BackgroundServer(second):
+            assert gc.get_freeze_count() > 100_000
+        assert gc.get_freeze_count() > 100_000, "the first service still runs: its heap stays frozen"
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("allowed", "machine", "threads"),
+    [({0}, 64, 1), ({0, 1}, 64, 1), (set(range(8)), 64, 7), (None, 4, 3), (None, None, 1)],
+)
+def test_verdict_threads_leave_one_allowed_core_to_the_event_loop(monkeypatch, allowed, machine, threads):
+    """The cores this process may use (a container's or taskset's), not the host's: 2 of 64 → 1 thread."""
+    if allowed is None:
+        monkeypatch.delattr("toolkit.serve.app.os.sched_getaffinity", raising=False)
+    else:
+        monkeypatch.setattr("toolkit.serve.app.os.sched_getaffinity", lambda pid: allowed, raising=False)
+    monkeypatch.setattr("toolkit.serve.app.os.cpu_count", lambda: machine)
     assert default_workers() == threads
     assert ServeSettings().workers == threads
 

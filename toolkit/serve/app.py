@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -77,10 +78,38 @@ class ServeSettings:
 
 
 def default_workers() -> int:
-    """Verdict threads by default: one core is left to the HTTP event loop, the others check (at least one).
-    On 2 cores one verdict thread batches more businesses into each DuckDB pass and costs less CPU per
-    request than two (``benchmarks/bench_serve.py``: 5.0 against 6.4–6.6 ms at 200 requests/s)."""
-    return max(1, (os.cpu_count() or 2) - 1)
+    """Verdict threads by default: one of the cores this process may run on (its CPU affinity, which a
+    container or ``taskset`` limits; else the machine's) is left to the HTTP event loop, the others check
+    (at least one). On 2 cores one verdict thread batches more businesses into each DuckDB pass and costs
+    less CPU per request than two (``benchmarks/bench_serve.py``: 5.0 against 6.4–6.6 ms at 200/s)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    cores = len(affinity(0)) if affinity is not None else os.cpu_count()
+    return max(1, (cores or 2) - 1)
+
+
+_FROZEN = {"apps": 0}
+_FROZEN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """While a service runs, what is loaded by then (the compiled standards, Great Expectations, pandas:
+    some 400,000 objects) is out of the cyclic garbage collector's reach: a full collection while requests
+    are answered takes under a millisecond instead of ~200 ms, which was the 99th-percentile latency under
+    load (``benchmarks/bench_serve.py``). The heap is process-wide: the first service to start freezes it,
+    the last to stop unfreezes it."""
+    with _FROZEN_LOCK:
+        if _FROZEN["apps"] == 0:
+            gc.collect()
+            gc.freeze()
+        _FROZEN["apps"] += 1
+    try:
+        yield
+    finally:
+        with _FROZEN_LOCK:
+            _FROZEN["apps"] -= 1
+            if _FROZEN["apps"] == 0:
+                gc.unfreeze()
 
 
 def _error_body(exc: ServeError, request_id: str) -> dict[str, Any]:
@@ -384,16 +413,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         evaluator["e"] = Evaluator(standards, workers=settings.workers)
-        # What is loaded by now (the compiled standards, Great Expectations, pandas: some 400,000 objects)
-        # lives as long as the service. Frozen, it is out of the cyclic garbage collector's reach: a full
-        # collection while requests are answered takes under a millisecond instead of ~200 ms, which was
-        # the 99th-percentile latency under load (benchmarks/bench_serve.py).
-        gc.collect()
-        gc.freeze()
         try:
-            yield
+            with _frozen_heap():
+                yield
         finally:
-            gc.unfreeze()
             evaluator.pop("e").close()
             if log is not None:
                 log.close()

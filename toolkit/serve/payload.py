@@ -85,6 +85,16 @@ def _bad(
     return ServeError(status, code, zh, en, where=where, fix_zh=fix_zh, fix_en=fix_en)
 
 
+def _is_unicode_text(value: str) -> bool:
+    """Whether ``value`` is encodable as UTF-8 (JSON's ``\\ud800`` escapes decode to lone surrogates, which
+    are not: they would fail every business checked in the same DuckDB pass)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_business(
     raw: Mapping[str, Any],
     *,
@@ -205,6 +215,17 @@ def parse_business(
                         f"{where_r}.{key}",
                         "请删除值中的 \\u0000。",
                         "remove the \\u0000 from the value.",
+                    )
+                if isinstance(value, str) and not _is_unicode_text(value):
+                    raise _bad(
+                        422,
+                        "bad_value",
+                        f"表 {code} 第 {i + 1} 行字段 {key} 的值含有无效的 Unicode 字符（单独的代理码 \\ud800–\\udfff）。",
+                        f"table {code}, row {i + 1}, field {key}: the value holds an invalid Unicode character "
+                        "(a lone surrogate \\ud800–\\udfff).",
+                        f"{where_r}.{key}",
+                        "按 UTF-8 发送文本；检查生成 JSON 的程序是否把一个汉字或表情符号截断成了两半。",
+                        "send the text as UTF-8; check that the program writing the JSON does not cut a character in half.",
                     )
                 rec[key] = value if value and not value.isspace() else None
                 seen.add(key)
