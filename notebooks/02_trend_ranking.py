@@ -163,7 +163,7 @@ movers = pd.concat(
         "退步": moved[moved["得分变化"] < 0].nsmallest(TOP_N, "得分变化"),
     }
 )
-movers[["区县", "上期得分", "得分", "得分变化", "上期名次", "名次", "名次变化"]]
+movers[[lessons.ranking_columns(DOMAIN)[2], "上期得分", "得分", "得分变化", "上期名次", "名次", "名次变化"]]
 
 # %% [markdown]
 # ## 5. 各项指标的优、良、差（最近一期）

@@ -46,12 +46,13 @@ data = lessons.sample_dir(DATA_DIR)
 run = score_history(data / "incremental", WORK_DIR, by=PERIOD, domain=DOMAIN, store=HISTORY or None)
 current = CURRENT or run.table["period"].max()
 ranking = lessons.ranking_table(run.table, current, domain=DOMAIN)
-district = DISTRICT or ranking.dropna(subset=["得分"])["区县代码"].iloc[-1]
+code_column = lessons.ranking_columns(DOMAIN)[1]  # 区县代码（其他领域包按它的考核单位命名，如 中心代码）
+district = DISTRICT or ranking.dropna(subset=["得分"])[code_column].iloc[-1]
 mine = run.table[run.table["unit_code"] == district].sort_values("period")
 if mine.empty:
     raise ValueError(f"得分中没有区县 {district}；可选：{', '.join(sorted(run.table['unit_code'].unique()))}")
 name = mine["unit_name"].iloc[0]
-row = ranking.set_index("区县代码").loc[district]
+row = ranking.set_index(code_column).loc[district]
 print(
     f"{district} {name}：{current} 得分 {row['得分']} 分，等级 {row['等级']}，排名 {row['名次']}/{len(ranking)}"
 )

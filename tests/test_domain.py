@@ -446,3 +446,11 @@ def test_a_key_column_over_several_tables_is_named_only_when_they_share_the_key(
     assert bdc.key_header(["QLT_FW_FDCQ_YZ", "ZTT_GY_QLR", "QLF_QL_DYAQ", ""]) == "业务号"
     assert bdc.key_header(["QLT_FW_FDCQ_YZ", "JR_BW"]) == "记录标识"
     assert bdc.key_header([]) == "记录标识"
+
+
+@pytest.mark.parametrize(
+    ("pack", "code", "label"),
+    [("bdc", "YWH", "业务号"), ("gjj", "GRZH", "个人账号"), ("bdc", "NOPE", "NOPE")],
+)
+def test_a_field_code_has_one_label_in_the_pack(pack, code, label):
+    assert load_domain(pack).field_label_any(code) == label

@@ -237,7 +237,7 @@ def test_sheet_roundtrip(tmp_path, domain):
         ),
     )
     sheet = corrections.write_sheet(problems, tmp_path / "s" / "改正表.csv", domain=domain)
-    assert list(sheet.columns) == list(corrections.sheet_columns(domain, ["QLT_FW_FDCQ_YZ"]))
+    assert list(sheet.columns) == list(corrections.sheet_columns(domain, problems))
     assert list(sheet["文件"]) == ["QLT_FW_FDCQ_YZ.csv", "ZTT_GY_QLR.csv"]
     assert list(sheet["字段名称"]) == ["建筑面积（平方米）", "证件号"]
     assert list(sheet["区县代码"]) == ["420102", ""] and list(sheet["业务号"]) == ["A1", "A1"]
@@ -272,7 +272,7 @@ def test_xlsx_sheet_keeps_typed_id_numbers_as_text(tmp_path, domain, bdc_kit):
     wb = load_workbook(path)
     ws = wb.active
     header = [c.value for c in ws[1]]
-    assert header == list(corrections.sheet_columns(domain, ["ZTT_GY_QLR"]))
+    assert header == list(corrections.sheet_columns(domain, problems))
     fix_col = header.index("改为") + 1
     assert ws.cell(row=2, column=fix_col).number_format == "@"  # typed digits stay text
     assert ws.cell(row=2, column=header.index("行号") + 1).value == 2
@@ -329,7 +329,7 @@ def test_read_sheet_needs_its_columns_and_a_readable_file(tmp_path):
 def _sheet(path: Path, rows: list[dict]) -> Path:
     """A correction sheet as a learner saves it (written through toolkit.sheets like the toolkit's own)."""
     frame = pd.DataFrame(rows)
-    columns = corrections.sheet_columns("bdc", ["ZTT_GY_QLR"])
+    columns = corrections.sheet_columns("bdc")
     for col in columns:
         if col not in frame:
             frame[col] = ""
@@ -847,6 +847,28 @@ def test_tables_name_the_unit_as_the_pack_does(pack, code, name, count):
     assert list(ex.columns[:2]) == [code, dom.key_label(table_code)] and ex[code].tolist() == ["420102", "x"]
     headings = set(table.columns) | set(top.columns) | set(ex.columns)
     assert pack == "bdc" or not {"区县代码", "区县", "涉及区县数"} & headings
+
+
+def test_bdc_sheet_shows_the_registrations_ywh_even_for_a_message_or_a_log(tmp_path, domain):
+    """bdc names YWH its problem field: a problem of a message (JR_BW, keyed by BIZMSGID) or of a log row
+    is shown with the registration's 业务号, the column clerks look registrations up by."""
+    base = dict(unit_code="420102", message_zh="m", fix_zh="f", value_masked="v", field="F")
+    rows = [
+        dict(
+            base,
+            rule_id="a",
+            table="JR_BW",
+            record_key="420102240305000001",
+            YWH="Y1",
+            file="JR_BW.csv",
+            row="2",
+        ),
+        dict(base, rule_id="b", table="QLT_FW_FDCQ_YZ", record_key="Y2", YWH="Y2", file="F.csv", row="3"),
+    ]
+    sheet = corrections.write_sheet(pd.DataFrame(rows), tmp_path / "s.csv", domain=domain)
+    assert sheet.columns[3] == "业务号" and sheet["业务号"].tolist() == ["Y2", "Y1"]  # by file
+    keyed = corrections.write_sheet(pd.DataFrame(rows).drop(columns="YWH"), tmp_path / "k.csv", domain=domain)
+    assert keyed.columns[3] == "记录标识" and keyed["记录标识"].tolist() == ["Y2", "420102240305000001"]
 
 
 def test_correction_sheet_names_the_unit_and_the_key_as_the_pack_does(tmp_path):

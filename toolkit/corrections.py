@@ -96,16 +96,16 @@ __all__ = [
 ]
 
 
-def sheet_columns(domain: str | Domain, tables: Iterable[str] = ()) -> tuple[str, ...]:
-    """Columns of the correction sheet (改正表), in order. The unit's code and the record key are named as
-    the pack names them: <unit>代码 (bdc: 区县代码, gjj: 中心代码) and the key label the problems'
-    ``tables`` share (bdc: 业务号; :meth:`~toolkit.domain.Domain.key_header`: 记录标识 when they differ)."""
+def sheet_columns(domain: str | Domain, problems: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """Columns of the correction sheet (改正表) of ``problems``, in order. The unit's code and the record are
+    named as the pack names them: <unit>代码 (bdc: 区县代码, gjj: 中心代码) and the record key of
+    :func:`_key_column` (bdc: 业务号)."""
     dom = _domain(domain)
     return (
         "序号",
         "规则编号",
         f"{dom.unit.label_zh}代码",
-        dom.key_header(tables),
+        _key_column(dom, problems if problems is not None else pd.DataFrame())[0],
         "文件",
         "行号",
         "字段",
@@ -116,6 +116,19 @@ def sheet_columns(domain: str | Domain, tables: Iterable[str] = ()) -> tuple[str
         "改为",
         "备注",
     )
+
+
+def _key_column(dom: Domain, problems: pd.DataFrame) -> tuple[str, pd.Series]:
+    """The record column of a sheet, heading and values: the pack's problem field when the list has it or
+    the pack names one (bdc: YWH, 业务号 — it ties a message's or a log's problem to its registration), else
+    ``record_key`` headed by the key the problems' tables share (:meth:`~toolkit.domain.Domain.key_header`:
+    个人账号 …, 记录标识 when they differ)."""
+    present = [f for f in dom.problem_fields if f in problems.columns]
+    if present or (dom.problem_fields and "record_key" not in problems.columns):
+        code = (present or dom.problem_fields)[0]
+        return dom.field_label_any(code), _column(problems, code)
+    tables = problems["table"].unique() if "table" in problems.columns else ()
+    return dom.key_header(tables), _column(problems, "record_key")
 
 
 #: The columns :func:`read_sheet` needs.
@@ -173,14 +186,13 @@ def write_sheet(
     dom = _domain(domain)
     sel = problems if rules is None else problems[problems["rule_id"].isin(list(rules))]
     sel = sel.sort_values(["file", "row", "rule_id"], key=_row_key, kind="stable")
-    cols = list(sheet_columns(dom, sel["table"].unique() if "table" in sel.columns else ()))
+    cols = list(sheet_columns(dom, sel))
     sheet = pd.DataFrame(
         {
             "序号": range(1, len(sel) + 1),
             "规则编号": sel["rule_id"].to_numpy(),
             cols[2]: _column(sel, "unit_code").fillna("").to_numpy(),
-            # the record key, or for a list written before it had one, the pack's problem fields (bdc: YWH)
-            cols[3]: _column(sel, "record_key", *dom.problem_fields).fillna("").to_numpy(),
+            cols[3]: _key_column(dom, sel)[1].fillna("").to_numpy(),
             "文件": sel["file"].to_numpy(),
             "行号": sel["row"].astype(int).to_numpy(),
             "字段": sel["field"].to_numpy(),

@@ -140,6 +140,14 @@ class Domain:
         except KeyError:
             return field_code
 
+    def field_label_any(self, field_code: str) -> str:
+        """The label of ``field_code`` in the first table that has it (the dictionary gives a code used by
+        several tables one label, e.g. YWH 业务号), else the code."""
+        for table in self.tables.values():
+            if field_code in table["fields"]:
+                return table["fields"][field_code]["label_zh"]
+        return field_code
+
     def table_label(self, table: str) -> str:
         return self.tables.get(table, {}).get("label_zh", table)
 
