@@ -454,3 +454,11 @@ def test_a_key_column_over_several_tables_is_named_only_when_they_share_the_key(
 )
 def test_a_field_code_has_one_label_in_the_pack(pack, code, label):
     assert load_domain(pack).field_label_any(code) == label
+
+
+def test_a_rules_records_are_called_by_the_table_its_rows_name_else_by_the_rules_table():
+    bdc = load_domain("bdc")
+    rule = next(r for r in bdc.rules if r.table == "JR_BW")
+    assert bdc.rule_key_label(rule.rule_id) == "报文标识"
+    assert bdc.rule_key_label(rule.rule_id, "QLT_FW_FDCQ_YZ") == "业务号"
+    assert bdc.rule_key_label("no.such.rule") == "记录"

@@ -252,6 +252,16 @@ class Domain:
         keys = self.record_key(table) if table else []
         return "、".join(self.field_label(table, k) for k in keys) or "记录"
 
+    def rule_key_label(self, rule_id: str, table: str = "") -> str:
+        """What the records of a rule's problems are called: the :meth:`key_label` of ``table`` (the table
+        its problem rows name), else of the rule's table (a rule the pack no longer has: 记录)."""
+        if not table:
+            try:
+                table = self.rule(rule_id).table
+            except KeyError:
+                table = ""
+        return self.key_label(table)
+
     def key_header(self, tables: Iterable[str]) -> str:
         """The heading of a record-key column over rows of ``tables``: their :meth:`key_label` when they
         share one (bdc: 业务号), else 记录标识."""

@@ -336,14 +336,11 @@ def examples(
     and the key of the rule's table, e.g. 个人账号)."""
     dom = _domain(domain)
     rows = problems[problems["rule_id"] == rule_id].head(n)
-    try:
-        table = dom.rule(rule_id).table
-    except KeyError:  # a rule of an overlay the pack no longer has: the table the rows name
-        table = str(rows["table"].iloc[0]) if "table" in rows.columns and len(rows) else ""
+    table = str(rows["table"].iloc[0]) if "table" in rows.columns and len(rows) else ""
     out = pd.DataFrame(
         {
             f"{dom.unit.label_zh}代码": _col(rows, _UNIT),
-            dom.key_label(table): _col(rows, _RECORD),
+            dom.rule_key_label(rule_id, table): _col(rows, _RECORD),
             "文件": rows["file"],
             "行号": rows["row"],
             "字段": rows["field"],

@@ -494,14 +494,6 @@ def _indicator_frames(cur, inds, cfg: ScoringConfig, trace, current):
     return rates, points, levels, rule_ids
 
 
-def _key_label(dom, rule_id: str, table: str = "") -> str:
-    """What the records of a rule are called: the labels of its table's key fields (业务号 …)."""
-    if not table:
-        with contextlib.suppress(KeyError):
-            table = dom.rule(rule_id).table
-    return dom.key_label(table)
-
-
 def _advice(row, inds, cfg, rates, points, levels, rule_ids, fails, probs, dom, cur) -> dict[str, Any]:
     """A bottom unit's weakest indicators and the rules behind them."""
     q = getattr(row, UNIT)
@@ -552,7 +544,7 @@ def _advice(row, inds, cfg, rates, points, levels, rule_ids, fails, probs, dom, 
                 "fix": meta.get("fix_zh", ""),
                 "n": int(counts.get(rid, 0)),
                 "examples": examples,
-                "key_label": _key_label(dom, rid, table),
+                "key_label": dom.rule_key_label(rid, table),
             }
         )
     n = int(cur["scored"].sum())
